@@ -1,0 +1,155 @@
+"""The module's configuration: frozen attrs classes read from homeserver.yaml.
+
+The YAML lives under `modules: - module: synapse_groupreg.GroupRegModule`,
+`config:`. `profile` picks the defaults (`cn`: every rule of the Provisions
+on; `generic`: caps, classes, content, complaints, sanctions, audit, no
+real-name). Each concern has its own file in this package; this one holds
+the top level and the sections every concern shares.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from synapse.config._base import ConfigError
+
+from synapse_groupreg.config._reader import Section, parse_duration_ms
+
+__all__ = [
+    "CHECKS",
+    "ConfigError",
+    "FailMode",
+    "GroupRegConfig",
+    "Language",
+    "NoticesConfig",
+    "Profile",
+    "parse_config",
+    "parse_duration_ms",
+]
+
+
+class Profile(str, enum.Enum):
+    CN = "cn"
+    GENERIC = "generic"
+
+
+class Language(str, enum.Enum):
+    ZH_HANS = "zh-Hans"
+    EN = "en"
+    #: Both languages in one message, Chinese first: for servers whose users
+    #: read either.
+    BILINGUAL = "bilingual"
+
+
+class FailMode(str, enum.Enum):
+    """What a check answers when it cannot decide (G6)."""
+
+    #: Refuse with MODULE_UNAVAILABLE: nothing passes unchecked.
+    CLOSED = "closed"
+    #: Let the action through: availability over enforcement.
+    OPEN = "open"
+
+
+#: The checks whose failure mode can be set one by one under `fail:`. Each
+#: names a concern of REQUIREMENTS.md; a callback may run several of them.
+CHECKS = (
+    "identity",
+    "covenant",
+    "rooms",
+    "caps",
+    "content",
+    "sanctions",
+    "blacklist",
+    "federation",
+)
+
+
+@attrs.frozen(slots=True)
+class FailModes:
+    """Per check, closed or open; `default` fills the checks not named."""
+
+    per_check: Mapping[str, FailMode]
+
+    def for_check(self, check: str) -> FailMode:
+        return self.per_check[check]
+
+    @classmethod
+    def read(cls, section: Section) -> FailModes:
+        choices = [m.value for m in FailMode]
+        default = section.string("default", FailMode.CLOSED.value, choices)
+        per_check = {
+            check: FailMode(section.string(check, default, choices)) for check in CHECKS
+        }
+        section.finish()
+        return cls(per_check=per_check)
+
+
+@attrs.frozen(slots=True)
+class NoticesConfig:
+    """The notice bot: a local account the module owns and speaks through."""
+
+    bot_localpart: str
+    display_name: str
+
+    @classmethod
+    def read(cls, section: Section, language: Language) -> NoticesConfig:
+        default_name = (
+            "群组管理" if language is Language.ZH_HANS else "Group governance"
+        )
+        localpart = section.string("bot_localpart", "groupreg")
+        if not localpart or not all(
+            c.isascii() and (c.isalnum() or c in "._=-/") for c in localpart
+        ):
+            raise section.error(
+                "bot_localpart",
+                f"{localpart!r} is not a valid Matrix localpart; use lower-case "
+                "letters, digits and ._=-/",
+            )
+        display_name = section.string("display_name", default_name)
+        section.finish()
+        return cls(bot_localpart=localpart.lower(), display_name=display_name)
+
+
+@attrs.frozen(slots=True)
+class GroupRegConfig:
+    """The whole configuration, as the module's services see it."""
+
+    profile: Profile
+    language: Language
+    fail: FailModes
+    notices: NoticesConfig
+
+    @property
+    def real_name(self) -> bool:
+        return self.profile is Profile.CN
+
+
+def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
+    """Read and check the whole `config:` block.
+
+    Raises:
+        ConfigError: naming the key path and what is allowed there.
+    """
+    root = Section(raw, ())
+    if not root.has("profile"):
+        raise ConfigError(
+            "'profile' is required; try one of: cn, generic", ("profile",)
+        )
+    profile = Profile(root.string("profile", "", [p.value for p in Profile]))
+    default_language = Language.ZH_HANS if profile is Profile.CN else Language.EN
+    language = Language(
+        root.string(
+            "language", default_language.value, [lang.value for lang in Language]
+        )
+    )
+    config = GroupRegConfig(
+        profile=profile,
+        language=language,
+        fail=FailModes.read(root.section("fail")),
+        notices=NoticesConfig.read(root.section("notices"), language),
+    )
+    root.finish()
+    return config

@@ -1,0 +1,257 @@
+"""The HTTP base both APIs stand on: routing, authentication, JSON in and out.
+
+Synapse lets a module mount web resources only in `__init__`, and paths
+under `/_synapse/admin` are not reachable for modules, so everything lives
+under `/_synapse/client/groupreg/` and one leaf resource routes by method and
+path. Resources are mounted on every listener, federation included, so each
+route authenticates in the handler: `user` routes need an access token,
+`admin` routes a server admin's (401 without a token, 403 for others).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+from synapse.api.errors import Codes, SynapseError
+from synapse.module_api import DirectServeJsonResource
+
+from synapse_groupreg.reasons import REASON_FIELD
+
+if TYPE_CHECKING:
+    from synapse.http.site import SynapseRequest
+    from synapse.module_api import ModuleApi
+    from synapse.util.clock import Clock
+
+PREFIX = "/_synapse/client/groupreg"
+#: The default and the largest page size, as in Synapse's admin API.
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+Access = Literal["public", "user", "admin"]
+JsonDict = dict[str, Any]
+
+
+@attrs.frozen(slots=True)
+class Caller:
+    """Who is calling: the user id, and whether they are a server admin."""
+
+    user_id: str
+    is_admin: bool
+
+
+@attrs.frozen(slots=True)
+class Request:
+    """What a handler gets: the caller, path parameters and the raw request."""
+
+    caller: Caller | None
+    params: Mapping[str, str]
+    raw: SynapseRequest
+
+    @property
+    def user_id(self) -> str:
+        assert self.caller is not None, "route is public"
+        return self.caller.user_id
+
+    def query(self, name: str) -> str | None:
+        values = self.raw.args.get(name.encode("ascii"))
+        return values[0].decode("utf-8") if values else None
+
+    def query_int(
+        self, name: str, default: int, minimum: int = 0, maximum: int | None = None
+    ) -> int:
+        text = self.query(name)
+        if text is None:
+            return default
+        try:
+            value = int(text)
+        except ValueError:
+            raise invalid_param(name, f"'{name}' must be an integer") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and {maximum}" if maximum is not None else ""
+            bound = f"between {minimum}{upper}" if upper else f"at least {minimum}"
+            raise invalid_param(name, f"'{name}' must be {bound}")
+        return value
+
+    def page(self) -> tuple[int, int]:
+        """`from` and `limit` of a list request."""
+        return (
+            self.query_int("from", 0),
+            self.query_int("limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT),
+        )
+
+    def body_bytes(self) -> bytes:
+        return self.raw.content.read() if self.raw.content else b""
+
+    def json(self) -> Body:
+        """The JSON object in the body, or 400 M_NOT_JSON / M_BAD_JSON."""
+        raw = self.body_bytes()
+        try:
+            value = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise SynapseError(
+                400, "The body is not valid JSON", Codes.NOT_JSON
+            ) from None
+        if not isinstance(value, dict):
+            raise SynapseError(400, "The body must be a JSON object", Codes.BAD_JSON)
+        return Body(value)
+
+
+def invalid_param(field: str, message: str, reason: str | None = None) -> SynapseError:
+    """400 M_INVALID_PARAM naming the field (and a reason code where one applies)."""
+    extra: JsonDict = {"field": field}
+    if reason is not None:
+        extra[REASON_FIELD] = reason
+    return SynapseError(400, message, Codes.INVALID_PARAM, additional_fields=extra)
+
+
+def not_found(what: str) -> SynapseError:
+    return SynapseError(404, f"{what} not found", Codes.NOT_FOUND)
+
+
+_MISSING = object()
+
+
+class Body:
+    """A JSON request body read field by field, each error naming the field."""
+
+    def __init__(self, value: Mapping[str, Any]) -> None:
+        self.value = value
+
+    def _get(self, field: str, required: bool) -> Any:
+        value = self.value.get(field, _MISSING)
+        if value is _MISSING or value is None:
+            if required:
+                raise SynapseError(
+                    400,
+                    f"'{field}' is required",
+                    Codes.MISSING_PARAM,
+                    additional_fields={"field": field},
+                )
+            return None
+        return value
+
+    def string(
+        self, field: str, required: bool = True, choices: Sequence[str] = ()
+    ) -> str | None:
+        value = self._get(field, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise invalid_param(field, f"'{field}' must be a string")
+        if choices and value not in choices:
+            raise invalid_param(
+                field, f"'{field}' must be one of: {', '.join(choices)}"
+            )
+        return value
+
+    def required_string(self, field: str, choices: Sequence[str] = ()) -> str:
+        value = self.string(field, True, choices)
+        assert value is not None
+        return value
+
+    def integer(
+        self,
+        field: str,
+        required: bool = True,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> int | None:
+        value = self._get(field, required)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise invalid_param(field, f"'{field}' must be an integer")
+        if minimum is not None and value < minimum:
+            raise invalid_param(field, f"'{field}' must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise invalid_param(field, f"'{field}' must be at most {maximum}")
+        return value
+
+    def string_list(self, field: str, required: bool = True) -> list[str] | None:
+        value = self._get(field, required)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise invalid_param(field, f"'{field}' must be a list of strings")
+        return list(value)
+
+
+def paged(key: str, items: Sequence[JsonDict], next_from: int | None) -> JsonDict:
+    """A list answer: the items under `key`, and `next_token` (the `from` of
+    the next page) when more remain."""
+    answer: JsonDict = {key: list(items)}
+    if next_from is not None:
+        answer["next_token"] = str(next_from)
+    return answer
+
+
+Handler = Callable[[Request], Awaitable[tuple[int, Any]]]
+
+
+@attrs.frozen(slots=True)
+class Route:
+    """One method on one path, e.g. GET /admin/v1/audit, and who may call it."""
+
+    method: str
+    path: str  # below PREFIX, with {name} for a path parameter
+    access: Access
+    handler: Handler
+    regex: re.Pattern[str] = attrs.field(init=False)
+
+    @regex.default
+    def _compile(self) -> re.Pattern[str]:
+        # Literal text between {name} placeholders; a placeholder is one segment.
+        parts = re.split(r"\{(\w+)\}", self.path)
+        pattern = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)"
+            for i, part in enumerate(parts)
+        )
+        return re.compile(f"^{re.escape(PREFIX)}{pattern}$")
+
+
+class Router(DirectServeJsonResource):
+    """The leaf resource at PREFIX: finds the route, authenticates, calls it."""
+
+    isLeaf = True
+
+    def __init__(self, api: ModuleApi, clock: Clock, routes: Sequence[Route]) -> None:
+        super().__init__(clock=clock)
+        self._api = api
+        self.routes = list(routes)
+
+    async def _async_render(self, request: SynapseRequest) -> tuple[int, Any]:
+        method = request.method.decode("ascii")
+        if method == "HEAD":
+            method = "GET"
+        path = request.path.decode("ascii")
+        path_matched = False
+        for route in self.routes:
+            match = route.regex.match(path)
+            if match is None:
+                continue
+            path_matched = True
+            if route.method != method:
+                continue
+            caller = await self._authenticate(request, route.access)
+            params = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
+            return await route.handler(Request(caller, params, request))
+        if path_matched:
+            raise SynapseError(405, f"{method} is not allowed here", Codes.UNRECOGNIZED)
+        raise SynapseError(404, "Unrecognized request", Codes.UNRECOGNIZED)
+
+    async def _authenticate(
+        self, request: SynapseRequest, access: Access
+    ) -> Caller | None:
+        if access == "public":
+            return None
+        requester = await self._api.get_user_by_req(request)
+        user_id = requester.user.to_string()
+        is_admin = await self._api.is_user_admin(user_id)
+        if access == "admin" and not is_admin:
+            raise SynapseError(403, "You are not a server admin", Codes.FORBIDDEN)
+        return Caller(user_id, is_admin)

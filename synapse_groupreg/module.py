@@ -1,0 +1,73 @@
+"""GroupRegModule: what homeserver.yaml loads. Wiring only, no rules.
+
+It reads the configuration, brings the schema up to date, builds the
+services, and registers the callbacks, web resources and background jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from synapse_groupreg import hs
+from synapse_groupreg.audit import AuditLog
+from synapse_groupreg.checks import Guard
+from synapse_groupreg.config import GroupRegConfig, parse_config
+from synapse_groupreg.http.admin import AdminApi
+from synapse_groupreg.http.base import PREFIX, Router
+from synapse_groupreg.http.client import ClientApi
+from synapse_groupreg.notices import Notices
+from synapse_groupreg.services import Services
+from synapse_groupreg.store import MIGRATIONS, Store
+from synapse_groupreg.store.database import Database, apply_migrations
+
+if TYPE_CHECKING:
+    from synapse.module_api import ModuleApi
+
+logger = logging.getLogger(__name__)
+
+
+class GroupRegModule:
+    """The Synapse module. Configure it in homeserver.yaml:
+
+    modules:
+      - module: synapse_groupreg.GroupRegModule
+        config: {profile: cn, ...}
+    """
+
+    @staticmethod
+    def parse_config(config: Mapping[str, Any]) -> GroupRegConfig:
+        return parse_config(config)
+
+    def __init__(self, config: GroupRegConfig, api: ModuleApi) -> None:
+        self._api = api
+        engine = hs.database_engine(api)
+        # Synchronously, before any callback can run: every process starts
+        # on the complete schema or not at all.
+        conn = hs.startup_connection(api)
+        try:
+            apply_migrations(conn, engine, MIGRATIONS)
+        finally:
+            conn.close()
+
+        store = Store(Database(engine, api.run_db_interaction))
+        self.services = services = Services(
+            config=config,
+            store=store,
+            audit=AuditLog(store.audit, api.get_current_time_msec),
+            notices=Notices(api, store.notices, config.notices),
+            guard=Guard(config.fail),
+        )
+
+        routes = [*ClientApi(services).routes(), *AdminApi(services).routes()]
+        self.router = Router(api, hs.clock(api), routes)
+        api.register_web_resource(PREFIX, self.router)
+
+        if api.should_run_background_tasks():
+            api.delayed_background_call(0, services.notices.ensure_bot)
+        logger.info(
+            "synapse-groupreg loaded: profile %s, %s database",
+            config.profile.value,
+            engine,
+        )

@@ -1,0 +1,185 @@
+"""Why the module refused something, and how that reaches the user.
+
+A check returns a `Refusal` (or `None` to allow). This file owns the wording
+the Element user reads, in Simplified Chinese and English (G3), and the one
+conversion from a refusal to the error Synapse sends: HTTP 403, errcode
+M_FORBIDDEN, the message as `error`, and the machine-readable reason beside
+it as `org.groupreg.reason` (API.md, "Refusals").
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+import attrs
+from synapse.api.errors import Codes, SynapseError
+
+from synapse_groupreg.config import Language
+
+#: The key clients and scripts read the machine-readable reason from.
+REASON_FIELD = "org.groupreg.reason"
+
+
+class Reason(str, enum.Enum):
+    IDENTITY_REQUIRED = "IDENTITY_REQUIRED"
+    COVENANT_REQUIRED = "COVENANT_REQUIRED"
+    ROOM_FULL = "ROOM_FULL"
+    CREATE_LIMIT = "CREATE_LIMIT"
+    JOIN_LIMIT = "JOIN_LIMIT"
+    CLASS_NOT_QUALIFIED = "CLASS_NOT_QUALIFIED"
+    CLASS_UNKNOWN = "CLASS_UNKNOWN"
+    PROHIBITED_CONTENT = "PROHIBITED_CONTENT"
+    ROOM_SUSPENDED = "ROOM_SUSPENDED"
+    ROOM_CLOSED = "ROOM_CLOSED"
+    ADMIN_SUSPENDED = "ADMIN_SUSPENDED"
+    CREATION_REVOKED = "CREATION_REVOKED"
+    BLACKLISTED = "BLACKLISTED"
+    ENCRYPTION_FORBIDDEN = "ENCRYPTION_FORBIDDEN"
+    FEDERATION_FORBIDDEN = "FEDERATION_FORBIDDEN"
+    REGISTRATION_CODE_PROTECTED = "REGISTRATION_CODE_PROTECTED"
+    ROOM_INFO_REQUIRED = "ROOM_INFO_REQUIRED"
+    MODULE_UNAVAILABLE = "MODULE_UNAVAILABLE"
+
+
+# Each message says which rule refused and what the user can do. Parameters
+# in braces are filled from the refusal; a missing one is a programming error
+# caught by the unit test that renders every message.
+_MESSAGES: Mapping[Reason, tuple[str, str]] = {
+    Reason.IDENTITY_REQUIRED: (
+        "根据实名制要求，完成身份验证后才能{action}。请打开“{bot}”发给您的私信中的验证链接。",
+        "Real-name rules: verify your identity before you can {action}. "
+        "Open the verification link that {bot} sent you in a direct message.",
+    ),
+    Reason.COVENANT_REQUIRED: (
+        "请先阅读并同意本站的管理规则和平台公约（第 {version} 版）：{url}",
+        "Please read and accept this server's rules and covenant "
+        "(version {version}) first: {url}",
+    ),
+    Reason.ROOM_FULL: (
+        "该群已满（上限 {limit} 人）。",
+        "This group is full (limit {limit}).",
+    ),
+    Reason.CREATE_LIMIT: (
+        "您创建的群组已达上限（{limit} 个）。",
+        "You have reached the limit of groups you may create ({limit}).",
+    ),
+    Reason.JOIN_LIMIT: (
+        "您加入的群组已达上限（{limit} 个），请先退出一些群组。",
+        "You have reached the limit of groups you may join ({limit}); "
+        "leave some first.",
+    ),
+    Reason.CLASS_NOT_QUALIFIED: (
+        "您暂不具备创建“{room_class}”类群组的资格：{requirement}。",
+        "You do not qualify to create a '{room_class}' group: {requirement}.",
+    ),
+    Reason.CLASS_UNKNOWN: (
+        "没有名为“{room_class}”的群组类别。可选：{allowed}。",
+        "There is no group class '{room_class}'. Available: {allowed}.",
+    ),
+    Reason.PROHIBITED_CONTENT: (
+        "内容含有违禁信息（{category}），未能发送。",
+        "This content contains prohibited material ({category}) and was not sent.",
+    ),
+    Reason.ROOM_SUSPENDED: (
+        "该群已被暂停发布信息，至 {until} 恢复。",
+        "Posting in this group is suspended until {until}.",
+    ),
+    Reason.ROOM_CLOSED: (
+        "该群已被依法关闭。",
+        "This group has been closed.",
+    ),
+    Reason.ADMIN_SUSPENDED: (
+        "您的群管理权限已被暂停，至 {until} 恢复。",
+        "Your group admin rights are suspended until {until}.",
+    ),
+    Reason.CREATION_REVOKED: (
+        "您的建群资格已被取消。",
+        "Your right to create groups has been revoked.",
+    ),
+    Reason.BLACKLISTED: (
+        "{target} 已被列入黑名单。",
+        "{target} is on the blacklist.",
+    ),
+    Reason.ENCRYPTION_FORBIDDEN: (
+        "“{room_class}”类群组不允许端到端加密。",
+        "End-to-end encryption is not allowed in '{room_class}' groups.",
+    ),
+    Reason.FEDERATION_FORBIDDEN: (
+        "“{room_class}”类群组不允许其他服务器（{server}）的用户加入。",
+        "Users of other servers ({server}) may not join '{room_class}' groups.",
+    ),
+    Reason.REGISTRATION_CODE_PROTECTED: (
+        "群组识别编码由平台分配，不能修改。",
+        "The group registration code is assigned by the platform and cannot "
+        "be changed.",
+    ),
+    Reason.ROOM_INFO_REQUIRED: (
+        "成员达到 {threshold} 人的群组须先设置群名称和类别，才能继续加人。",
+        "Groups of {threshold} members or more need a name and a category "
+        "before more people can join.",
+    ),
+    Reason.MODULE_UNAVAILABLE: (
+        "服务器暂时无法完成合规检查，请稍后再试。",
+        "The server cannot complete its policy checks right now; "
+        "please try again shortly.",
+    ),
+}
+
+
+@attrs.frozen(slots=True)
+class Refusal:
+    """A check's "no": the reason and the facts its message needs."""
+
+    reason: Reason
+    params: Mapping[str, object] = attrs.field(factory=dict)
+
+
+#: What a check answers: a refusal, or None to allow.
+Decision = Refusal | None
+
+
+def message(refusal: Refusal, language: Language) -> str:
+    """The refusal in the words the user reads."""
+    zh, en = _MESSAGES[refusal.reason]
+    params = {k: _localised(v, language) for k, v in refusal.params.items()}
+    if language is Language.ZH_HANS:
+        return zh.format(**params)
+    if language is Language.EN:
+        return en.format(**params)
+    return zh.format(**params) + " / " + en.format(**params)
+
+
+def _localised(value: object, language: Language) -> object:
+    # A parameter may carry both wordings, e.g. the action the user tried.
+    if isinstance(value, tuple) and len(value) == 2:
+        zh, en = value
+        if language is Language.ZH_HANS:
+            return zh
+        if language is Language.EN:
+            return en
+        return f"{zh} ({en})"
+    return value
+
+
+def to_synapse_error(refusal: Refusal, language: Language) -> SynapseError:
+    """The 403 a client receives for `refusal`."""
+    return SynapseError(
+        403,
+        message(refusal, language),
+        Codes.FORBIDDEN,
+        additional_fields={REASON_FIELD: refusal.reason.value},
+    )
+
+
+def to_spam_result(
+    refusal: Refusal, language: Language
+) -> tuple[Codes, dict[str, str]]:
+    """The tuple spam-checker callbacks return to refuse with our message.
+
+    Synapse turns it into a 403 whose body is these fields plus errcode.
+    """
+    return Codes.FORBIDDEN, {
+        "error": message(refusal, language),
+        REASON_FIELD: refusal.reason.value,
+    }

@@ -1,0 +1,21 @@
+"""The module's services, built once in `GroupRegModule.__init__` and handed
+to the callbacks and HTTP handlers that need them."""
+
+from __future__ import annotations
+
+import attrs
+
+from synapse_groupreg.audit import AuditLog
+from synapse_groupreg.checks import Guard
+from synapse_groupreg.config import GroupRegConfig
+from synapse_groupreg.notices import Notices
+from synapse_groupreg.store import Store
+
+
+@attrs.frozen(slots=True)
+class Services:
+    config: GroupRegConfig
+    store: Store
+    audit: AuditLog
+    notices: Notices
+    guard: Guard

@@ -1,0 +1,20 @@
+"""All SQL of the module, one store class per aggregate.
+
+`MIGRATIONS` lists every schema step; the module applies them at start-up.
+"""
+
+from __future__ import annotations
+
+from synapse_groupreg.store import audit, notices
+from synapse_groupreg.store.database import Database, Migration
+
+MIGRATIONS: tuple[Migration, ...] = (*audit.MIGRATIONS, *notices.MIGRATIONS)
+
+
+class Store:
+    """The stores, sharing one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.audit = audit.AuditStore(db)
+        self.notices = notices.NoticeStore(db)

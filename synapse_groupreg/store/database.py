@@ -1,0 +1,173 @@
+"""The database the module shares with Synapse, and its schema migrations.
+
+The module keeps its tables in Synapse's own database (SQLite or PostgreSQL)
+so that every Synapse process sees the same state (G5). Each aggregate store
+declares its migrations as numbered steps of one *component*; the versions
+applied are kept per component in `groupreg_schema`, so features can add
+tables without renumbering each other's steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar
+
+import attrs
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Engine = Literal["sqlite", "postgres"]
+
+
+class Cursor(Protocol):
+    """What the stores use of Synapse's LoggingTransaction (a DB-API cursor
+    whose `?` placeholders Synapse converts for PostgreSQL)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ...) -> None: ...
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Connection(Protocol):
+    def cursor(self) -> Any: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def close(self) -> None: ...
+
+
+#: How DDL differs between the engines; migrations write `{id}` and `{bytes}`.
+_DIALECT: dict[Engine, dict[str, str]] = {
+    "sqlite": {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "bytes": "BLOB"},
+    "postgres": {"id": "BIGSERIAL PRIMARY KEY", "bytes": "BYTEA"},
+}
+
+# Any 64-bit number will do, as long as it is ours alone: it serialises
+# migrations when several Synapse processes start on one PostgreSQL database.
+_MIGRATION_LOCK_KEY = 0x67725F736368656D  # "gr_schem"
+
+
+@attrs.frozen(slots=True)
+class Migration:
+    """One schema step of a component, applied once, in version order."""
+
+    component: str
+    version: int
+    statements: tuple[str, ...]
+
+
+class Database:
+    """Runs the stores' transactions on Synapse's connection pool.
+
+    Args:
+        engine: which SQL dialect is underneath.
+        run_interaction: `ModuleApi.run_db_interaction`.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        run_interaction: Callable[..., Awaitable[Any]],
+    ) -> None:
+        self.engine = engine
+        self._run_interaction = run_interaction
+
+    async def run(
+        self,
+        desc: str,
+        func: Callable[Concatenate[Cursor, P], R],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """Run `func(txn, ...)` in one transaction; retried by Synapse on
+        serialisation failures, so `func` must not have side effects outside
+        the database."""
+        result: R = await self._run_interaction(
+            f"groupreg_{desc}", func, *args, **kwargs
+        )
+        return result
+
+    def lock_table(self, txn: Cursor, table: str) -> None:
+        """Serialise writers of `table` until the transaction ends.
+
+        On PostgreSQL this must be the transaction's first statement: under
+        Synapse's REPEATABLE READ the snapshot is taken by the first query,
+        and LOCK TABLE does not take one. SQLite has one writer anyway.
+        """
+        if self.engine == "postgres":
+            txn.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+
+
+def render_ddl(engine: Engine, statement: str) -> str:
+    return statement.format(**_DIALECT[engine])
+
+
+def apply_migrations(
+    conn: Connection, engine: Engine, migrations: Iterable[Migration]
+) -> list[Migration]:
+    """Bring the module's schema up to date; returns the steps applied.
+
+    Safe when several processes start at once: on PostgreSQL a session
+    advisory lock admits one process at a time and each re-reads the
+    versions after taking it; on SQLite `BEGIN IMMEDIATE` does the same.
+    A failed step rolls back the whole run, so a process never starts on a
+    half-migrated schema.
+    """
+    pending_by_component: dict[str, list[Migration]] = {}
+    for m in migrations:
+        pending_by_component.setdefault(m.component, []).append(m)
+
+    cur = conn.cursor()
+    if engine == "postgres":
+        cur.execute("SELECT pg_advisory_lock(?)", (_MIGRATION_LOCK_KEY,))
+        conn.commit()
+    else:
+        cur.execute("BEGIN IMMEDIATE")
+    applied: list[Migration] = []
+    try:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS groupreg_schema ("
+            " component TEXT PRIMARY KEY,"  # a store's name, e.g. 'audit'
+            " version INTEGER NOT NULL"  # the last step applied
+            ")"
+        )
+        cur.execute("SELECT component, version FROM groupreg_schema")
+        current = {row[0]: int(row[1]) for row in cur.fetchall()}
+        for component, steps in sorted(pending_by_component.items()):
+            have = current.get(component, 0)
+            for step in sorted(steps, key=lambda m: m.version):
+                if step.version <= have:
+                    continue
+                for statement in step.statements:
+                    cur.execute(render_ddl(engine, statement))
+                applied.append(step)
+                have = step.version
+            if have != current.get(component, 0):
+                if component in current:
+                    cur.execute(
+                        "UPDATE groupreg_schema SET version = ? WHERE component = ?",
+                        (have, component),
+                    )
+                else:
+                    cur.execute(
+                        "INSERT INTO groupreg_schema (component, version)"
+                        " VALUES (?, ?)",
+                        (component, have),
+                    )
+        conn.commit()
+    except Exception:
+        conn.rollback()
+        raise
+    finally:
+        if engine == "postgres":
+            cur.execute("SELECT pg_advisory_unlock(?)", (_MIGRATION_LOCK_KEY,))
+            conn.commit()
+    for step in applied:
+        logger.info("groupreg schema: applied %s step %d", step.component, step.version)
+    return applied

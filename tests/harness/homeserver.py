@@ -1,0 +1,370 @@
+"""Real Synapse processes for the integration tests.
+
+Each `Homeserver` is a fresh Synapse: its own folder, generated config and
+signing key, free loopback ports, SQLite or a new PostgreSQL database, rate
+limits relaxed, and synapse-groupreg loaded with the config the test group
+gives. It is started as a child process, waited on until `/health` answers,
+and stopped by PID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+from signedjson.key import generate_signing_key, write_signing_keys
+
+from tests.harness import databases
+
+#: Every running homeserver, so a failing test can show their logs.
+RUNNING: list[Homeserver] = []
+
+_RELAXED = {"per_second": 10000, "burst_count": 10000}
+_RATE_LIMITS: dict[str, Any] = {
+    "rc_message": _RELAXED,
+    "rc_registration": _RELAXED,
+    "rc_login": {"address": _RELAXED, "account": _RELAXED, "failed_attempts": _RELAXED},
+    "rc_admin_redaction": _RELAXED,
+    "rc_joins": {"local": _RELAXED, "remote": _RELAXED},
+    "rc_joins_per_room": _RELAXED,
+    "rc_invites": {"per_room": _RELAXED, "per_user": _RELAXED, "per_issuer": _RELAXED},
+    "rc_3pid_validation": _RELAXED,
+    "rc_room_creation": _RELAXED,
+    "rc_reports": _RELAXED,
+    "rc_presence": {"per_user": _RELAXED},
+    "rc_profile": _RELAXED,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@attrs.frozen(slots=True)
+class User:
+    user_id: str
+    access_token: str
+    device_id: str
+    localpart: str
+    password: str
+
+
+class HomeserverFailed(RuntimeError):
+    pass
+
+
+class Homeserver:
+    """One Synapse process with the module loaded.
+
+    Args:
+        module_config: the module's `config:` block; None runs Synapse
+            without the module (for baselines).
+        backend: "sqlite" or "postgres".
+        extra_config: homeserver.yaml keys to add or override.
+    """
+
+    def __init__(
+        self,
+        module_config: Mapping[str, Any] | None,
+        backend: str = "sqlite",
+        extra_config: Mapping[str, Any] | None = None,
+        name: str = "hs",
+    ) -> None:
+        self.backend = backend
+        self.dir = Path(tempfile.mkdtemp(prefix=f"groupreg-{name}-"))
+        self.port = free_port()
+        self.server_name = f"localhost:{self.port}"
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.config_path = self.dir / "homeserver.yaml"
+        self.log_path = self.dir / "homeserver.log"
+        self.stderr_path = self.dir / "stderr.log"
+        self.shared_secret = secrets.token_hex(16)
+        self.db_args: dict[str, Any] = (
+            databases.create_postgres_database()
+            if backend == "postgres"
+            else {"database": str(self.dir / "homeserver.db")}
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+        self.module_config = dict(module_config) if module_config is not None else None
+        self.extra_config = dict(extra_config or {})
+        self._users = 0
+        self.write_config()
+
+    # -- configuration ------------------------------------------------------
+
+    def synapse_config(self) -> dict[str, Any]:
+        db: dict[str, Any] = (
+            {"name": "psycopg2", "args": self.db_args}
+            if self.backend == "postgres"
+            else {"name": "sqlite3", "args": self.db_args}
+        )
+        config: dict[str, Any] = {
+            "server_name": self.server_name,
+            "public_baseurl": self.base_url + "/",
+            "pid_file": str(self.dir / "homeserver.pid"),
+            "listeners": [
+                {
+                    "port": self.port,
+                    "bind_addresses": ["127.0.0.1"],
+                    "type": "http",
+                    "tls": False,
+                    "x_forwarded": False,
+                    "resources": [{"names": ["client"], "compress": False}],
+                }
+            ],
+            "database": db,
+            "log_config": str(self.dir / "log.yaml"),
+            "media_store_path": str(self.dir / "media"),
+            "signing_key_path": str(self.dir / "signing.key"),
+            "registration_shared_secret": self.shared_secret,
+            "macaroon_secret_key": secrets.token_hex(16),
+            "form_secret": secrets.token_hex(16),
+            "report_stats": False,
+            "trusted_key_servers": [],
+            "suppress_key_server_warning": True,
+            "enable_registration": False,
+            "bcrypt_rounds": 4,
+            "url_preview_enabled": False,
+            "presence": {"enabled": False},
+            **_RATE_LIMITS,
+        }
+        if self.module_config is not None:
+            config["modules"] = [
+                {
+                    "module": "synapse_groupreg.GroupRegModule",
+                    "config": self.module_config,
+                }
+            ]
+        config.update(self.extra_config)
+        return config
+
+    def write_config(self) -> None:
+        key_path = self.dir / "signing.key"
+        if not key_path.exists():
+            with key_path.open("w") as f:
+                write_signing_keys(f, [generate_signing_key("a_test")])
+        log_config = {
+            "version": 1,
+            "formatters": {
+                "precise": {
+                    "format": "%(asctime)s - %(name)s - %(lineno)d - %(levelname)s"
+                    " - %(request)s - %(message)s"
+                }
+            },
+            "handlers": {
+                "file": {
+                    "class": "logging.FileHandler",
+                    "formatter": "precise",
+                    "filename": str(self.log_path),
+                    "filters": ["context"],
+                    "encoding": "utf8",
+                }
+            },
+            "filters": {
+                "context": {"()": "synapse.logging.context.LoggingContextFilter"}
+            },
+            "loggers": {
+                "synapse": {"level": "INFO"},
+                "synapse_groupreg": {"level": "DEBUG"},
+                "synapse.storage.SQL": {"level": "INFO"},
+            },
+            "root": {"level": "INFO", "handlers": ["file"]},
+            "disable_existing_loggers": False,
+        }
+        (self.dir / "log.yaml").write_text(yaml.safe_dump(log_config))
+        self.config_path.write_text(
+            yaml.safe_dump(self.synapse_config(), allow_unicode=True)
+        )
+
+    # -- process --------------------------------------------------------------
+
+    def start(self, timeout: float = 90.0) -> Homeserver:
+        """Start Synapse and wait until it answers `/health`."""
+        stderr = self.stderr_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "synapse.app.homeserver",
+                "-c",
+                str(self.config_path),
+            ],
+            cwd=self.dir,
+            stdout=stderr,
+            stderr=stderr,
+            env={**os.environ, "SYNAPSE_ASYNC_IO_REACTOR": "0"},
+        )
+        stderr.close()
+        RUNNING.append(self)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                raise HomeserverFailed(
+                    f"Synapse exited with {code}:\n{self.output_tail()}"
+                )
+            with (
+                contextlib.suppress(OSError, urllib.error.URLError),
+                urllib.request.urlopen(self.base_url + "/health", timeout=2) as r,
+            ):
+                if r.status == 200:
+                    return self
+            time.sleep(0.1)
+        self.stop()
+        raise HomeserverFailed(f"Synapse did not become healthy:\n{self.output_tail()}")
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop the process by PID: SIGTERM, then SIGKILL if it lingers."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        if self in RUNNING:
+            RUNNING.remove(self)
+
+    def restart(self) -> Homeserver:
+        self.stop()
+        return self.start()
+
+    def destroy(self) -> None:
+        """Stop and drop its PostgreSQL database (the folder stays for logs)."""
+        self.stop()
+        if self.backend == "postgres":
+            databases.drop_postgres_database(self.db_args["database"])
+
+    def run_to_exit(self, timeout: float = 60.0) -> tuple[int, str]:
+        """Run Synapse expecting it to stop by itself (bad config); returns
+        the exit code and everything it printed."""
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "synapse.app.homeserver",
+                "-c",
+                str(self.config_path),
+            ],
+            cwd=self.dir,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+        return result.returncode, (result.stdout + result.stderr).decode(
+            "utf-8", "replace"
+        )
+
+    def output_tail(self, lines: int = 80) -> str:
+        parts = []
+        for path in (self.stderr_path, self.log_path):
+            if path.exists():
+                text = path.read_text("utf-8", "replace").splitlines()[-lines:]
+                parts.append(f"--- {path.name} ---\n" + "\n".join(text))
+        return "\n".join(parts)
+
+    def log_text(self) -> str:
+        return (
+            self.log_path.read_text("utf-8", "replace")
+            if self.log_path.exists()
+            else ""
+        )
+
+    # -- users ------------------------------------------------------------------
+
+    def register(self, localpart: str | None = None, admin: bool = False) -> User:
+        """Register through the shared-secret admin API."""
+        self._users += 1
+        localpart = localpart or f"user{self._users}_{secrets.token_hex(3)}"
+        password = secrets.token_hex(8)
+        nonce = self._http("GET", "/_synapse/admin/v1/register")["nonce"]
+        kind = "admin" if admin else "notadmin"
+        mac = hmac.new(
+            self.shared_secret.encode(),
+            b"\x00".join(p.encode() for p in (nonce, localpart, password, kind)),
+            hashlib.sha1,
+        ).hexdigest()
+        body = {
+            "nonce": nonce,
+            "username": localpart,
+            "password": password,
+            "admin": admin,
+            "mac": mac,
+        }
+        answer = self._http("POST", "/_synapse/admin/v1/register", body)
+        return User(
+            answer["user_id"],
+            answer["access_token"],
+            answer["device_id"],
+            localpart,
+            password,
+        )
+
+    def _http(
+        self, method: str, path: str, body: object = None, token: str | None = None
+    ) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return json.loads(r.read() or b"{}")
+
+    # -- database ---------------------------------------------------------------
+
+    def sql(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run SQL on the homeserver's own database (tests that tamper or
+        look behind the API). `?` placeholders on both engines."""
+        if self.backend == "postgres":
+            conn = databases.connect(self.db_args)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(query.replace("?", "%s"), tuple(params))
+                    return list(cur.fetchall()) if cur.description else []
+            finally:
+                conn.close()
+        lite = sqlite3.connect(self.db_args["database"], timeout=30)
+        try:
+            cur = lite.execute(query, tuple(params))
+            rows = cur.fetchall()
+            lite.commit()
+            return rows
+        finally:
+            lite.close()
+
+
+@contextlib.contextmanager
+def running(
+    module_config: Mapping[str, Any] | None,
+    backend: str = "sqlite",
+    extra_config: Mapping[str, Any] | None = None,
+) -> Iterator[Homeserver]:
+    hs = Homeserver(module_config, backend, extra_config)
+    try:
+        yield hs.start()
+    finally:
+        hs.destroy()
