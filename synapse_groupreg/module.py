@@ -10,13 +10,12 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from synapse_groupreg import hs
-from synapse_groupreg.audit import AuditLog
+from synapse_groupreg import __version__, hs
+from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.config import GroupRegConfig, parse_config
-from synapse_groupreg.http.admin import AdminApi
+from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
-from synapse_groupreg.http.client import ClientApi
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.services import Services
 from synapse_groupreg.store import MIGRATIONS, Store
@@ -60,14 +59,28 @@ class GroupRegModule:
             guard=Guard(config.fail),
         )
 
-        routes = [*ClientApi(services).routes(), *AdminApi(services).routes()]
-        self.router = Router(api, hs.clock(api), routes)
+        self.router = Router(api, hs.clock(api), all_routes(services))
         api.register_web_resource(PREFIX, self.router)
 
         if api.should_run_background_tasks():
             api.delayed_background_call(0, services.notices.ensure_bot)
+        api.delayed_background_call(0, self._record_start)
         logger.info(
             "synapse-groupreg loaded: profile %s, %s database",
             config.profile.value,
             engine,
+        )
+
+    async def _record_start(self) -> None:
+        """One audit entry per process start: which rules were in force."""
+        config = self.services.config
+        await self.services.audit.record(
+            SYSTEM,
+            "module.start",
+            self._api.worker_name or "main",
+            {
+                "version": __version__,
+                "profile": config.profile.value,
+                "config_digest": config.digest,
+            },
         )

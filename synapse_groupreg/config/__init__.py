@@ -10,6 +10,8 @@ the top level and the sections every concern shares.
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -121,6 +123,9 @@ class GroupRegConfig:
     language: Language
     fail: FailModes
     notices: NoticesConfig
+    #: sha256 of the raw YAML block, recorded in the audit log at each start
+    #: so that an inspector can tell when the rules changed.
+    digest: str
 
     @property
     def real_name(self) -> bool:
@@ -150,6 +155,9 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         language=language,
         fail=FailModes.read(root.section("fail")),
         notices=NoticesConfig.read(root.section("notices"), language),
+        digest=hashlib.sha256(
+            json.dumps(raw, sort_keys=True, default=str).encode()
+        ).hexdigest(),
     )
     root.finish()
     return config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synapse_groupreg.http.base import Request, Route, paged
+from synapse_groupreg.http.base import Request, Route, invalid_param, paged
 from synapse_groupreg.services import Services
 
 
@@ -16,6 +16,7 @@ class AdminApi:
         return [
             Route("GET", "/admin/v1/audit", "admin", self.audit),
             Route("GET", "/admin/v1/audit/verify", "admin", self.audit_verify),
+            Route("POST", "/admin/v1/notices", "admin", self.send_notice),
         ]
 
     async def audit(self, request: Request) -> tuple[int, dict[str, Any]]:
@@ -41,3 +42,27 @@ class AdminApi:
         """Recompute the whole chain; `first_bad` names the first broken entry."""
         result = await self._s.audit.verify()
         return 200, result.to_json()
+
+    async def send_notice(self, request: Request) -> tuple[int, dict[str, Any]]:
+        """Have the notice bot write to a user (direct chat) or a room it is in."""
+        body = request.json()
+        text = body.required_string("body")
+        user_id = body.string("user_id", required=False)
+        room_id = body.string("room_id", required=False)
+        if (user_id is None) == (room_id is None):
+            raise invalid_param(
+                "user_id", "give exactly one of 'user_id' and 'room_id'"
+            )
+        notices = self._s.notices
+        if user_id is not None:
+            event_id = await notices.send_dm(user_id, text)
+        else:
+            assert room_id is not None
+            event_id = await notices.send_to_room(room_id, text)
+        await self._s.audit.record(
+            request.user_id,
+            "notice.send",
+            user_id or room_id or "",
+            {"event_id": event_id},
+        )
+        return 200, {"event_id": event_id}

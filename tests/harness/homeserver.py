@@ -81,6 +81,8 @@ class Homeserver:
             without the module (for baselines).
         backend: "sqlite" or "postgres".
         extra_config: homeserver.yaml keys to add or override.
+        share_database_of: run as another process of that homeserver: same
+            server name and database (PostgreSQL), own ports and folder.
     """
 
     def __init__(
@@ -89,18 +91,26 @@ class Homeserver:
         backend: str = "sqlite",
         extra_config: Mapping[str, Any] | None = None,
         name: str = "hs",
+        share_database_of: Homeserver | None = None,
     ) -> None:
         self.backend = backend
         self.dir = Path(tempfile.mkdtemp(prefix=f"groupreg-{name}-"))
         self.port = free_port()
-        self.server_name = f"localhost:{self.port}"
+        self.server_name: str = (
+            share_database_of.server_name
+            if share_database_of
+            else f"localhost:{self.port}"
+        )
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.config_path = self.dir / "homeserver.yaml"
         self.log_path = self.dir / "homeserver.log"
         self.stderr_path = self.dir / "stderr.log"
         self.shared_secret = secrets.token_hex(16)
+        self.owns_database = share_database_of is None
         self.db_args: dict[str, Any] = (
-            databases.create_postgres_database()
+            dict(share_database_of.db_args)
+            if share_database_of
+            else databases.create_postgres_database()
             if backend == "postgres"
             else {"database": str(self.dir / "homeserver.db")}
         )
@@ -255,7 +265,7 @@ class Homeserver:
     def destroy(self) -> None:
         """Stop and drop its PostgreSQL database (the folder stays for logs)."""
         self.stop()
-        if self.backend == "postgres":
+        if self.backend == "postgres" and self.owns_database:
             databases.drop_postgres_database(self.db_args["database"])
 
     def run_to_exit(self, timeout: float = 60.0) -> tuple[int, str]:

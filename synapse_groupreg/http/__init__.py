@@ -1,0 +1,19 @@
+"""The module's web resources: the client API, the admin API and the pages.
+
+Each concern adds its routes in a file of its own here and lists its class
+in `API_CLASSES`; `docs/openapi.yaml` must document every route (a unit test
+compares the two).
+"""
+
+from __future__ import annotations
+
+from synapse_groupreg.http.admin import AdminApi
+from synapse_groupreg.http.base import Route
+from synapse_groupreg.http.client import ClientApi
+from synapse_groupreg.services import Services
+
+API_CLASSES = (ClientApi, AdminApi)
+
+
+def all_routes(services: Services) -> list[Route]:
+    return [route for cls in API_CLASSES for route in cls(services).routes()]
