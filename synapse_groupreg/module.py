@@ -7,8 +7,10 @@ services, and registers the callbacks, web resources and background jobs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from synapse.module_api import ModuleApi
 
 from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
@@ -21,10 +23,12 @@ from synapse_groupreg.services import Services
 from synapse_groupreg.store import MIGRATIONS, Store
 from synapse_groupreg.store.database import Database, apply_migrations
 
-if TYPE_CHECKING:
-    from synapse.module_api import ModuleApi
-
 logger = logging.getLogger(__name__)
+
+#: The concerns whose callbacks are registered, in this order (Synapse runs
+#: callbacks of one kind in registration order; the first refusal wins).
+#: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
+CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = ()
 
 
 class GroupRegModule:
@@ -59,6 +63,8 @@ class GroupRegModule:
             guard=Guard(config.fail),
         )
 
+        for register in CHECKS:
+            register(api, services)
         self.router = Router(api, hs.clock(api), all_routes(services))
         api.register_web_resource(PREFIX, self.router)
 

@@ -34,6 +34,8 @@ from signedjson.key import generate_signing_key, write_signing_keys
 
 from tests.harness import databases
 
+REPO = Path(__file__).resolve().parents[2]
+
 #: Every running homeserver, so a failing test can show their logs.
 RUNNING: list[Homeserver] = []
 
@@ -222,7 +224,7 @@ class Homeserver:
             cwd=self.dir,
             stdout=stderr,
             stderr=stderr,
-            env={**os.environ, "SYNAPSE_ASYNC_IO_REACTOR": "0"},
+            env=self._env(),
         )
         stderr.close()
         RUNNING.append(self)
@@ -242,6 +244,12 @@ class Homeserver:
             time.sleep(0.1)
         self.stop()
         raise HomeserverFailed(f"Synapse did not become healthy:\n{self.output_tail()}")
+
+    def _env(self) -> dict[str, str]:
+        # The module under test is the checkout these tests belong to, even
+        # when another copy is installed in the virtualenv.
+        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        return {**os.environ, "PYTHONPATH": path}
 
     def stop(self, timeout: float = 20.0) -> None:
         """Stop the process by PID: SIGTERM, then SIGKILL if it lingers."""
@@ -281,6 +289,7 @@ class Homeserver:
             ],
             cwd=self.dir,
             capture_output=True,
+            env=self._env(),
             timeout=timeout,
             check=False,
         )
