@@ -20,6 +20,7 @@ from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.services import Services
+from synapse_groupreg.standing import RealNameOff
 from synapse_groupreg.store import MIGRATIONS, Store
 from synapse_groupreg.store.database import Database, apply_migrations
 
@@ -61,6 +62,8 @@ class GroupRegModule:
             audit=AuditLog(store.audit, api.get_current_time_msec),
             notices=Notices(api, store.notices, config.notices),
             guard=Guard(config.fail),
+            identity_levels=RealNameOff(),
+            credit=None,
         )
 
         for register in CHECKS:

@@ -9,6 +9,7 @@ from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.notices import Notices
+from synapse_groupreg.standing import CreditScores, IdentityLevels
 from synapse_groupreg.store import Store
 
 
@@ -19,3 +20,7 @@ class Services:
     audit: AuditLog
     notices: Notices
     guard: Guard
+    #: Identity levels: the identity service, or `RealNameOff`.
+    identity_levels: IdentityLevels
+    #: Credit scores, None until the credit system is configured.
+    credit: CreditScores | None
