@@ -12,12 +12,16 @@ when it lies wholly inside a match of an exception of the same category, so
 
 Nothing here returns the matched word: a ``Hit`` names the category, and the
 index of the word in that category's list for admin-facing records only.
+
+Because separators are removed (C3), a word is also found across a word
+boundary: "this exam" holds "sex". Chinese has no boundaries to lose; for
+English, list phrases rather than short words, or add exceptions.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Final
 
 import ahocorasick
@@ -68,6 +72,9 @@ def _as_action(value: object) -> Action:
 
 
 def _as_tuple(words: Iterable[str]) -> tuple[str, ...]:
+    # A bare string is iterable too, and would become one word per character.
+    if isinstance(words, str):
+        raise ValueError(f"expected a list of words, not the string {words!r}")
     return tuple(words)
 
 
@@ -148,12 +155,13 @@ class _Engine:
     """Aho-Corasick over the UTF-8 bytes of normalised text.
 
     pyahocorasick finds a node's child by linear scan: over characters, the
-    root of a 10k Chinese list has thousands of children and a message scans
-    at 1.6 M chars/s. Over bytes (viewed as latin-1 so pyahocorasick takes
-    them as a str) no node has more than 256 children, and UTF-8 being
-    self-synchronising, a key that starts on a lead byte only matches on a
-    character boundary. bench/filter.py has the numbers. Positions this
-    class returns are byte offsets, which is all that containment needs.
+    root of a 10k Chinese list has thousands of children. Over bytes (viewed
+    as latin-1 so pyahocorasick takes them as a str) no node has more than
+    256 children (64 below a lead byte), and UTF-8 being self-synchronising,
+    a key that starts on a lead byte only matches on a character boundary.
+    bench/filter.py, 10k keywords, 500-character mixed message: 169 µs over
+    characters, 14 µs over bytes. Positions this class returns are byte
+    offsets, which is all that containment needs.
     """
 
     __slots__ = ("_automaton",)
@@ -169,12 +177,14 @@ class _Engine:
         automaton.make_automaton()
         self._automaton = automaton
 
-    def find(self, normalised: str) -> Iterator[tuple[int, int, tuple[_Tag, ...]]]:
-        """Yield ``(start, end, tags)`` for each key found; ``end`` is inclusive."""
+    def find(self, normalised: str) -> list[tuple[int, int, tuple[_Tag, ...]]]:
+        """Return ``(start, end, tags)`` for each key found; ``end`` is inclusive."""
         if self._automaton is None or not normalised:
-            return
-        for end, (length, tags) in self._automaton.iter(_byte_view(normalised)):
-            yield end - length + 1, end, tags
+            return []
+        return [
+            (end - length + 1, end, tags)
+            for end, (length, tags) in self._automaton.iter(_byte_view(normalised))
+        ]
 
 
 def _byte_view(text: str) -> str:
@@ -214,7 +224,7 @@ class KeywordSet:
     def build(cls, categories: Iterable[Category]) -> KeywordSet:
         """Compile categories into one automaton.
 
-        Pure and CPU-bound (about 0.3 s for 100k words): run it in a thread
+        Pure and CPU-bound (0.5 s and 48 MB for 100k words): run it in a thread
         and swap the result in. A list entry that normalises to "" would
         match everywhere, so it is left out and listed in ``skipped`` rather
         than failing the whole reload; ``validate_words`` catches it earlier.
@@ -276,7 +286,7 @@ class KeywordSet:
 
     def _confirmed(self, text: str) -> list[tuple[int, int]]:
         """Return ``(category index, word index)`` of word matches that count."""
-        found = list(self._engine.find(normalise(text)))
+        found = self._engine.find(normalise(text))
         if not found:
             return []
         # C6: collect exception spans first, since an exception can end after

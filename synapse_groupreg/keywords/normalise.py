@@ -5,21 +5,23 @@ looked for in, so that these spellings of one word all meet:
 
 - full-width and other compatibility forms (ＡＢＣ, ①, 𝐛𝐨𝐥𝐝, ⾦): NFKC;
 - case (ABC, Straße -> strasse): Unicode case folding;
-- Traditional and Taiwan / Hong Kong variant Chinese (賭博, 賭博): folded to
-  one Simplified representative per character class (``data/t2s_chars.tsv``);
+- Traditional and Taiwan / Hong Kong variant Chinese (賭博 -> 赌博; 裡, 裏 ->
+  里): folded to one Simplified representative per character class
+  (``data/t2s_chars.tsv``);
 - separators inserted between characters (赌 博, 赌.博, 赌\\u200b博, 赌🎲博,
   s-e-x, z̶a̶l̶g̶o̶): every space, punctuation mark, symbol, control, format
   (zero-width, soft hyphen, BOM) and combining mark is removed.
 
 It runs on every message, so it is one ``str.translate`` with a table built
-once at import (about 30 ms). Each entry is what NFKC, case folding, the
+once at import (about 100 ms). Each entry is what NFKC, case folding, the
 Traditional -> Simplified fold and the deletion of separators make of that one
 character. The only context-dependent part of Unicode normalisation, canonical
 composition (e + U+0301 -> é), is done by ``unicodedata.normalize("NFC")``
-only when the C-level quick check says the text needs it, which ordinary
-Chinese and English text never does. Measured on a 273-character mixed
-Chinese / English message (this machine): NFKC alone 9.7 µs, the whole
-``normalise`` 6 µs; 0.6 µs for ASCII text (CPython's ASCII translate path).
+only when the C-level quick check (0.4 µs) says the text needs it, which
+ordinary Chinese and English text never does. Measured on a 273-character
+mixed Chinese / English message (this machine): NFKC alone 9.6 µs, the whole
+``normalise`` 7.2 µs; 0.6 µs for ASCII text (CPython's ASCII translate path).
+bench/filter.py: about 27 ns a character on mixed text.
 
 Traditional -> Simplified: OpenCC at run time costs 2.9 µs (t2s) to 5.4 µs
 (tw2s) a message, zhconv-rs about 3 µs (DESIGN.md); the character table folded
@@ -76,7 +78,8 @@ def _load_t2s() -> dict[str, str]:
     """Read the generated Traditional -> Simplified character classes."""
     text = (
         resources.files("synapse_groupreg.keywords")
-        .joinpath("data", "t2s_chars.tsv")
+        .joinpath("data")  # one name per call: Python 3.10 takes no more
+        .joinpath("t2s_chars.tsv")
         .read_text(encoding="utf-8")
     )
     pairs = (line.split("\t") for line in text.splitlines() if line[:1] != "#")
@@ -200,7 +203,7 @@ def strip_html(formatted_body: str) -> str:
 
     Tags are dropped without inserting anything, so 赌<b></b>博 reads 赌博, and
     entities are decoded (&#36171; -> 赋). A regex and ``html.unescape`` take
-    3 µs for a 1 kB body against 60 µs for ``html.parser`` (bench/filter.py);
+    5 µs for a 1 kB body against 71 µs for ``html.parser`` (bench/filter.py);
     Matrix HTML is a small tag subset, so nothing the parser would add matters.
 
     Args:
