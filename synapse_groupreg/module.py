@@ -15,9 +15,11 @@ from synapse.module_api import ModuleApi
 from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
+from synapse_groupreg.checks import netlog as checks_netlog
 from synapse_groupreg.config import GroupRegConfig, parse_config
 from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
+from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.services import Services
 from synapse_groupreg.standing import RealNameOff
@@ -29,7 +31,7 @@ logger = logging.getLogger(__name__)
 #: The concerns whose callbacks are registered, in this order (Synapse runs
 #: callbacks of one kind in registration order; the first refusal wins).
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
-CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = ()
+CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (checks_netlog.register,)
 
 
 class GroupRegModule:
@@ -64,6 +66,11 @@ class GroupRegModule:
             guard=Guard(config.fail),
             identity_levels=RealNameOff(),
             credit=None,
+            netlog=NetworkLog(
+                store.netlog, api.get_current_time_msec, config.logs.retention_ms
+            )
+            if config.logs.network
+            else None,
         )
 
         for register in CHECKS:

@@ -19,6 +19,7 @@ import attrs
 from synapse.config._base import ConfigError
 
 from synapse_groupreg.config._reader import Section, parse_duration_ms
+from synapse_groupreg.config.logs import LogsConfig
 
 __all__ = [
     "CHECKS",
@@ -123,6 +124,7 @@ class GroupRegConfig:
     language: Language
     fail: FailModes
     notices: NoticesConfig
+    logs: LogsConfig
     #: sha256 of the raw YAML block, recorded in the audit log at each start
     #: so that an inspector can tell when the rules changed.
     digest: str
@@ -155,6 +157,9 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         language=language,
         fail=FailModes.read(root.section("fail")),
         notices=NoticesConfig.read(root.section("notices"), language),
+        logs=LogsConfig.read(
+            root.section("logs"), strict_retention=profile is Profile.CN
+        ),
         digest=hashlib.sha256(
             json.dumps(raw, sort_keys=True, default=str).encode()
         ).hexdigest(),

@@ -5,10 +5,14 @@
 
 from __future__ import annotations
 
-from synapse_groupreg.store import audit, notices
+from synapse_groupreg.store import audit, netlog, notices
 from synapse_groupreg.store.database import Database, Migration
 
-MIGRATIONS: tuple[Migration, ...] = (*audit.MIGRATIONS, *notices.MIGRATIONS)
+MIGRATIONS: tuple[Migration, ...] = (
+    *audit.MIGRATIONS,
+    *notices.MIGRATIONS,
+    *netlog.MIGRATIONS,
+)
 
 
 class Store:
@@ -18,3 +22,4 @@ class Store:
         self.db = db
         self.audit = audit.AuditStore(db)
         self.notices = notices.NoticeStore(db)
+        self.netlog = netlog.NetworkLogStore(db)

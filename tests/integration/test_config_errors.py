@@ -34,6 +34,12 @@ BAD_CONFIGS = [
         id="unknown-profile",
     ),
     pytest.param(
+        {"profile": "generic", "logs": {"retention": "half a year"}},
+        "modules.<item 0>.config.logs.retention",
+        "'half a year' is not a duration; write a number and a unit",
+        id="bad-duration",
+    ),
+    pytest.param(
         {"profile": "generic", "fail": {"content": "sometimes"}},
         "modules.<item 0>.config.fail.content",
         "'sometimes' is not allowed; try one of: closed, open",

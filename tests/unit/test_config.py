@@ -50,6 +50,7 @@ def test_example_values_are_the_profile_defaults() -> None:
         assert shown.profile == bare.profile
         assert shown.language == bare.language
         assert shown.notices == bare.notices
+        assert shown.logs == bare.logs
 
 
 def test_profiles_choose_defaults() -> None:
@@ -128,3 +129,16 @@ def test_digest_changes_with_the_rules() -> None:
     b = parse_config({"profile": "cn", "language": "en"})
     assert a.digest != b.digest
     assert a.digest == parse_config({"profile": "cn"}).digest
+
+
+def test_cn_profile_keeps_network_logs_six_months() -> None:
+    """F2: the cn profile refuses a network-log retention under 180 days."""
+    e = error_of({"profile": "cn", "logs": {"retention": "30d"}})
+    assert e.path == ("logs", "retention") and "180d" in e.msg
+    assert parse_config({"profile": "generic", "logs": {"retention": "30d"}})
+
+
+def test_bad_duration_is_named() -> None:
+    e = error_of({"profile": "generic", "logs": {"retention": "forever"}})
+    assert e.path == ("logs", "retention")
+    assert "'forever' is not a duration" in e.msg
