@@ -263,7 +263,7 @@ class CreditLedger:
                 sanction_id,
             )
 
-        _, row = await self._store.reverse(sanction_id, now, make)
+        row = await self._store.reverse(sanction_id, now, make)
         if row is None or not before:
             return None
         return CreditChange(row.user_id, before[0], row.score_after, row)

@@ -16,11 +16,13 @@ from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.checks import netlog as checks_netlog
+from synapse_groupreg.checks import sanctions as checks_sanctions
 from synapse_groupreg.config import GroupRegConfig, parse_config
 from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
+from synapse_groupreg.sanctions.wiring import build_discipline
 from synapse_groupreg.services import Services
 from synapse_groupreg.standing import RealNameOff
 from synapse_groupreg.store import MIGRATIONS, Store
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 #: callbacks of one kind in registration order; the first refusal wins).
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (checks_netlog.register,)
+CHECKS += (checks_sanctions.register,)
 
 
 class GroupRegModule:
@@ -58,19 +61,24 @@ class GroupRegModule:
             conn.close()
 
         store = Store(Database(engine, api.run_db_interaction))
+        audit = AuditLog(store.audit, api.get_current_time_msec)
+        notices = Notices(api, store.notices, config.notices)
+        discipline = build_discipline(api, config, store, audit, notices)
         self.services = services = Services(
             config=config,
             store=store,
-            audit=AuditLog(store.audit, api.get_current_time_msec),
-            notices=Notices(api, store.notices, config.notices),
+            audit=audit,
+            notices=notices,
             guard=Guard(config.fail),
             identity_levels=RealNameOff(),
-            credit=None,
+            credit=discipline.credit,
             netlog=NetworkLog(
                 store.netlog, api.get_current_time_msec, config.logs.retention_ms
             )
             if config.logs.network
             else None,
+            credit_ledger=discipline.credit,
+            sanctions=discipline.sanctions,
         )
 
         for register in CHECKS:

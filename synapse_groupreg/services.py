@@ -8,8 +8,10 @@ import attrs
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.config import GroupRegConfig
+from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
+from synapse_groupreg.sanctions.service import SanctionService
 from synapse_groupreg.standing import CreditScores, IdentityLevels
 from synapse_groupreg.store import Store
 
@@ -27,3 +29,7 @@ class Services:
     credit: CreditScores | None
     #: The network log (F2), None when `logs.network` is off.
     netlog: NetworkLog | None
+    #: The credit ledger (D1); also `credit`, as other concerns read scores.
+    credit_ledger: CreditLedger
+    #: Sanctions on rooms and users (D2, D3, D5).
+    sanctions: SanctionService

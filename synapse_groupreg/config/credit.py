@@ -111,6 +111,11 @@ def _read_band(name: str, item: Section) -> CreditBand:
     if floor is None:
         raise item.error("from", "each band needs 'from': its lowest score")
     denies = item.string_list("denies", (), GATES)
+    if "admin" in denies and "create_groups" not in denies:
+        # Whoever creates a group is its admin: creating would half-fail.
+        raise item.error(
+            "denies", "a band that denies 'admin' must deny 'create_groups' too"
+        )
     return CreditBand(name, floor, frozenset(denies))
 
 

@@ -127,11 +127,11 @@ def _head(txn: Cursor, user_id: str) -> LedgerHead | None:
     )
 
 
-def _insert(txn: Cursor, user_id: str, now_ms: int, entry: NewEntry) -> None:
+def _insert(txn: Cursor, user_id: str, now_ms: int, entry: NewEntry) -> LedgerRow:
     txn.execute(
         "INSERT INTO groupreg_credit_ledger (user_id, ts, kind, delta,"
         " score_after, reason, actor, evidence, sanction_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
         (
             user_id,
             now_ms,
@@ -144,6 +144,9 @@ def _insert(txn: Cursor, user_id: str, now_ms: int, entry: NewEntry) -> None:
             entry.sanction_id,
         ),
     )
+    row = txn.fetchone()
+    assert row is not None
+    return _row(row)
 
 
 class CreditStore:
@@ -203,15 +206,7 @@ class CreditStore:
             entry = make(head, history)
             if entry is None:
                 return head, None
-            _insert(txn, user_id, now_ms, entry)
-            txn.execute(
-                f"SELECT {_COLUMNS} FROM groupreg_credit_ledger WHERE user_id = ?"
-                " ORDER BY id DESC LIMIT 1",
-                (user_id,),
-            )
-            written = txn.fetchone()
-            assert written is not None
-            return head, _row(written)
+            return head, _insert(txn, user_id, now_ms, entry)
 
         result = await self._db.run("credit_append", txn_fn)
         await self._invalidate(self.head, (user_id,))
@@ -219,13 +214,13 @@ class CreditStore:
 
     async def reverse(
         self, sanction_id: int, now_ms: int, make: MakeEntry
-    ) -> tuple[LedgerHead | None, LedgerRow | None]:
+    ) -> LedgerRow | None:
         """Mark the penalty of `sanction_id` reversed, then append the entry
-        `make(head, history)` computes (the history shows it reversed).
-        Nothing happens, and (None, None) returns, if there is no such
-        penalty or it was reversed already."""
+        `make(head, history)` computes from the ledger as it now reads.
+        None, and nothing written, if there is no such penalty or it was
+        reversed already."""
 
-        def txn_fn(txn: Cursor) -> tuple[str | None, LedgerHead | None, Any]:
+        def txn_fn(txn: Cursor) -> LedgerRow | None:
             self._db.lock_table(txn, "groupreg_credit_ledger")
             txn.execute(
                 "SELECT user_id FROM groupreg_credit_ledger"
@@ -234,7 +229,7 @@ class CreditStore:
             )
             found = txn.fetchone()
             if found is None:
-                return None, None, None
+                return None
             user_id = str(found[0])
             head = _head(txn, user_id)
             txn.execute(
@@ -249,20 +244,13 @@ class CreditStore:
             )
             history = [_row(r) for r in txn.fetchall()]
             entry = make(head, history)
-            if entry is not None:
-                _insert(txn, user_id, now_ms, entry)
-            txn.execute(
-                f"SELECT {_COLUMNS} FROM groupreg_credit_ledger WHERE user_id = ?"
-                " ORDER BY id DESC LIMIT 1",
-                (user_id,),
-            )
-            last = txn.fetchone()
-            return user_id, head, _row(last) if last else None
+            assert entry is not None, "a reversal is always recorded"
+            return _insert(txn, user_id, now_ms, entry)
 
-        user_id, head, row = await self._db.run("credit_reverse", txn_fn)
-        if user_id is not None:
-            await self._invalidate(self.head, (user_id,))
-        return head, row
+        row = await self._db.run("credit_reverse", txn_fn)
+        if row is not None:
+            await self._invalidate(self.head, (row.user_id,))
+        return row
 
     async def history(
         self, user_id: str, before_id: int | None, limit: int

@@ -1,0 +1,72 @@
+"""Building credit, sanctions and the blacklist from the configuration
+(wiring only, apart from `module.py` so each concern adds its own builder)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from synapse_groupreg import hs
+from synapse_groupreg.audit import AuditLog
+from synapse_groupreg.config import GroupRegConfig
+from synapse_groupreg.credit import CreditLedger
+from synapse_groupreg.notices import Notices
+from synapse_groupreg.sanctions.matrix import RoomActions
+from synapse_groupreg.sanctions.registry import NoRegistry, RoomDirectory
+from synapse_groupreg.sanctions.service import SanctionService
+from synapse_groupreg.sanctions.statements import Statements
+from synapse_groupreg.store import Store
+from synapse_groupreg.store.credit import CreditStore
+from synapse_groupreg.store.sanctions import SanctionStore
+
+if TYPE_CHECKING:
+    from synapse.module_api import ModuleApi
+
+
+@attrs.frozen(slots=True)
+class Discipline:
+    """The services of requirements D1-D6, built together."""
+
+    credit: CreditLedger
+    sanctions: SanctionService
+
+
+def build_discipline(
+    api: ModuleApi,
+    config: GroupRegConfig,
+    store: Store,
+    audit: AuditLog,
+    notices: Notices,
+    registry: RoomDirectory | None = None,
+) -> Discipline:
+    clock = hs.clock(api)
+    now_ms = api.get_current_time_msec
+    credit_store = CreditStore(store.db, api.server_name, clock, api.invalidate_cache)
+    sanction_store = SanctionStore(
+        store.db, api.server_name, clock, api.invalidate_cache, now_ms
+    )
+    api.register_cached_function(credit_store.head)
+    api.register_cached_function(sanction_store.in_force)
+    credit = CreditLedger(config.credit, credit_store, now_ms)
+
+    async def local_user_exists(user_id: str) -> bool:
+        try:
+            local = api.is_mine(user_id)
+        except Exception:  # not a user id at all
+            return False
+        return local and await api.check_user_exists(user_id) is not None
+
+    sanctions = SanctionService(
+        config.sanctions,
+        sanction_store,
+        credit,
+        audit,
+        notices,
+        RoomActions(api, notices.bot_user_id),
+        registry if registry is not None else NoRegistry(),
+        Statements(config.sanctions, config.language),
+        now_ms,
+        local_user_exists,
+    )
+    return Discipline(credit=credit, sanctions=sanctions)
