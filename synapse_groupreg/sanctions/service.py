@@ -307,6 +307,7 @@ class SanctionService:
             details["room_notice"] = await self._post_in_room(
                 lifted.target, self.statements.ended(lifted, how)
             )
+        await self._store.add_details(sanction_id, {how: details})
         await self._audit.record(
             actor,
             "sanction.reverse" if reversal else "sanction.lift",
