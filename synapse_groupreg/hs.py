@@ -54,3 +54,8 @@ def clock(api: ModuleApi) -> Clock:
 def linearizer(api: ModuleApi, name: str) -> Linearizer:
     """A per-key queue that follows Synapse's logcontext rules."""
     return Linearizer(name=name, clock=clock(api))
+
+
+def signing_key(api: ModuleApi) -> Any:
+    """The homeserver's ed25519 signing key (signs exports, F3)."""
+    return homeserver(api).signing_key

@@ -17,6 +17,7 @@ from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.checks import netlog as checks_netlog
 from synapse_groupreg.config import GroupRegConfig, parse_config
+from synapse_groupreg.export import SectionSource
 from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
 from synapse_groupreg.netlog import NetworkLog
@@ -58,19 +59,28 @@ class GroupRegModule:
             conn.close()
 
         store = Store(Database(engine, api.run_db_interaction))
+        audit = AuditLog(store.audit, api.get_current_time_msec)
+        netlog = (
+            NetworkLog(
+                store.netlog, api.get_current_time_msec, config.logs.retention_ms
+            )
+            if config.logs.network
+            else None
+        )
+        exports: dict[str, SectionSource] = {"audit": audit.records}
+        if netlog is not None:
+            exports["network"] = netlog.records
         self.services = services = Services(
+            api=api,
             config=config,
             store=store,
-            audit=AuditLog(store.audit, api.get_current_time_msec),
+            audit=audit,
             notices=Notices(api, store.notices, config.notices),
             guard=Guard(config.fail),
             identity_levels=RealNameOff(),
             credit=None,
-            netlog=NetworkLog(
-                store.netlog, api.get_current_time_msec, config.logs.retention_ms
-            )
-            if config.logs.network
-            else None,
+            netlog=netlog,
+            exports=exports,
         )
 
         for register in CHECKS:

@@ -4,10 +4,12 @@ to the callbacks and HTTP handlers that need them."""
 from __future__ import annotations
 
 import attrs
+from synapse.module_api import ModuleApi
 
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.config import GroupRegConfig
+from synapse_groupreg.export import SectionSource
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.standing import CreditScores, IdentityLevels
@@ -16,6 +18,8 @@ from synapse_groupreg.store import Store
 
 @attrs.frozen(slots=True)
 class Services:
+    #: Synapse's module API, for the HTTP handlers and checks that speak Synapse.
+    api: ModuleApi
     config: GroupRegConfig
     store: Store
     audit: AuditLog
@@ -27,3 +31,5 @@ class Services:
     credit: CreditScores | None
     #: The network log (F2), None when `logs.network` is off.
     netlog: NetworkLog | None
+    #: Sections of the signed export (F3) by name; each concern adds its own.
+    exports: dict[str, SectionSource]
