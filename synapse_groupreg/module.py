@@ -76,7 +76,7 @@ class GroupRegModule:
             store=store,
             audit=audit,
             notices=Notices(api, store.notices, config.notices),
-            guard=Guard(config.fail),
+            guard=Guard(config.fail, api.server_name),
             identity_levels=RealNameOff(),
             credit=None,
             netlog=netlog,
