@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import attrs
@@ -137,6 +137,28 @@ class AuditLog:
     ) -> list[AuditEntry]:
         rows = await self._store.page(from_seq, limit, actor, action, target)
         return [_entry(r) for r in rows]
+
+    async def records(
+        self, since: int | None, until: int | None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every entry in a time range, oldest first (for exports, F3)."""
+        start = 1
+        while True:
+            rows = await self._store.page(start, 1000, since=since, until=until)
+            for row in rows:
+                yield {**_entry(row).to_json(), "prev_hash": row.prev_hash}
+            if len(rows) < 1000:
+                return
+            start = rows[-1].seq + 1
+
+    async def head(self) -> dict[str, Any]:
+        """The newest entry's seq and hash: the chain's anchor in exports."""
+        rows = await self._store.last(1)
+        return (
+            {"seq": rows[0].seq, "hash": rows[0].hash}
+            if rows
+            else {"seq": 0, "hash": ""}
+        )
 
     async def verify(self) -> Verification:
         """Walk the whole chain, recompute every hash, count every entry."""

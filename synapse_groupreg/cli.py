@@ -48,7 +48,9 @@ class AdminClient:
         query: dict[str, Any] | None = None,
         raw: bytes | None = None,
         content_type: str = "application/json",
+        binary: bool = False,
     ) -> Any:
+        """One call; the parsed JSON answer (or the bytes, with `binary`)."""
         params = {k: v for k, v in (query or {}).items() if v is not None}
         url = self.base_url + ADMIN_PREFIX + path
         if params:
@@ -64,7 +66,10 @@ class AdminClient:
             request.add_header("Content-Type", content_type)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as r:
-                text = r.read().decode("utf-8")
+                payload: bytes = r.read()
+                if binary:
+                    return payload
+                text = payload.decode("utf-8")
         except urllib.error.HTTPError as e:
             text = e.read().decode("utf-8", "replace")
             try:
@@ -106,6 +111,40 @@ def _notice(client: AdminClient, args: argparse.Namespace) -> Any:
     return client.call("POST", "/notices", {k: v for k, v in body.items() if v})
 
 
+def _export(client: AdminClient, args: argparse.Namespace) -> Any:
+    query = {"sections": args.sections, "since": args.since, "until": args.until}
+    document: bytes = client.call("GET", "/export", query=query, binary=True)
+    with open(args.output, "wb") as f:
+        f.write(document)
+    return {"written": args.output, "bytes": len(document)}
+
+
+def server_verify_keys(base_url: str) -> dict[str, bytes]:
+    """The homeserver's published signing keys (`/_matrix/key/v2/server`)."""
+    import base64
+
+    url = base_url.rstrip("/") + "/_matrix/key/v2/server"
+    with urllib.request.urlopen(url, timeout=30) as r:
+        published = json.loads(r.read())
+    keys = {**published.get("old_verify_keys", {}), **published.get("verify_keys", {})}
+    return {
+        key_id: base64.b64decode(entry["key"] + "=" * (-len(entry["key"]) % 4))
+        for key_id, entry in keys.items()
+    }
+
+
+def _export_verify(client: AdminClient | None, args: argparse.Namespace) -> Any:
+    from synapse_groupreg.export import ExportInvalid, verify_export
+
+    with open(args.file, "rb") as f:
+        document = f.read()
+    try:
+        header = verify_export(document, server_verify_keys(args.url))
+    except ExportInvalid as e:
+        raise ApiError(0, {"ok": False, "problem": str(e)}) from None
+    return {"ok": True, "header": header}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="groupreg", description="synapse-groupreg admin API from the shell."
@@ -135,6 +174,19 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_cmds.add_parser("verify", help="recompute the whole chain")
     verify.set_defaults(run=_audit_verify)
 
+    export = commands.add_parser("export", help="download a signed JSONL export")
+    export.add_argument("--sections", help="comma-separated, e.g. audit,network (all)")
+    export.add_argument("--since", type=int, help="ms since the epoch, inclusive")
+    export.add_argument("--until", type=int, help="ms since the epoch, exclusive")
+    export.add_argument("-o", "--output", required=True, help="file to write")
+    export.set_defaults(run=_export)
+    check = commands.add_parser(
+        "export-verify",
+        help="check an export's signature against the server's published key",
+    )
+    check.add_argument("file")
+    check.set_defaults(run=_export_verify, needs_token=False)
+
     notice = commands.add_parser("notice", help="have the notice bot write")
     target = notice.add_mutually_exclusive_group(required=True)
     target.add_argument("--user", help="direct message to this user")
@@ -147,9 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.token:
+    if not args.token and getattr(args, "needs_token", True):
         parser.error("an admin access token is needed: --token or GROUPREG_TOKEN")
-    client = AdminClient(args.url, args.token)
+    client = AdminClient(args.url, args.token or "")
     run: Command = args.run
     try:
         answer = run(client, args)

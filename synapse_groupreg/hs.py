@@ -90,3 +90,8 @@ async def remove_local_members(
     if result is None:
         return [], []
     return list(result["kicked_users"]), list(result["failed_to_kick_users"])
+
+
+def signing_key(api: ModuleApi) -> Any:
+    """The homeserver's ed25519 signing key (signs exports, F3)."""
+    return homeserver(api).signing_key

@@ -18,6 +18,7 @@ from synapse_groupreg.checks import Guard
 from synapse_groupreg.checks import netlog as checks_netlog
 from synapse_groupreg.checks import sanctions as checks_sanctions
 from synapse_groupreg.config import GroupRegConfig, parse_config
+from synapse_groupreg.export import SectionSource
 from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
 from synapse_groupreg.netlog import NetworkLog
@@ -64,19 +65,27 @@ class GroupRegModule:
         audit = AuditLog(store.audit, api.get_current_time_msec)
         notices = Notices(api, store.notices, config.notices)
         discipline = build_discipline(api, config, store, audit, notices)
+        netlog = (
+            NetworkLog(
+                store.netlog, api.get_current_time_msec, config.logs.retention_ms
+            )
+            if config.logs.network
+            else None
+        )
+        exports: dict[str, SectionSource] = {"audit": audit.records}
+        if netlog is not None:
+            exports["network"] = netlog.records
         self.services = services = Services(
+            api=api,
             config=config,
             store=store,
             audit=audit,
             notices=notices,
-            guard=Guard(config.fail),
+            guard=Guard(config.fail, api.server_name),
             identity_levels=RealNameOff(),
             credit=discipline.credit,
-            netlog=NetworkLog(
-                store.netlog, api.get_current_time_msec, config.logs.retention_ms
-            )
-            if config.logs.network
-            else None,
+            netlog=netlog,
+            exports=exports,
             credit_ledger=discipline.credit,
             sanctions=discipline.sanctions,
         )

@@ -10,8 +10,9 @@ id, room, sender, time, type), never content.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from synapse_groupreg.audit import canonical_json
@@ -49,6 +50,22 @@ def kind_of_event(
         if event_type in ("m.room.message", "m.room.encrypted", "m.sticker")
         else "event"
     )
+
+
+def entry_json(entry_id: int, row: NetworkLogRow) -> dict[str, Any]:
+    """An entry as the admin API and exports show it."""
+    return {
+        "id": entry_id,
+        "ts": row.ts,
+        "kind": row.kind,
+        "user_id": row.user_id,
+        "room_id": row.room_id,
+        "event_id": row.event_id,
+        "target": row.target,
+        "ip": row.ip,
+        "user_agent": row.user_agent,
+        "details": json.loads(row.details),
+    }
 
 
 class NetworkLog:
@@ -127,6 +144,20 @@ class NetworkLog:
                 "could not write %d network log entries; will retry", len(batch)
             )
             self._buffer[:0] = batch
+
+    async def records(
+        self, since: int | None, until: int | None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every entry in a time range, oldest first (for exports, F3)."""
+        await self.flush()
+        start = 0
+        while True:
+            rows = await self._store.page(start, 1000, since=since, until=until)
+            for entry_id, row in rows:
+                yield entry_json(entry_id, row)
+            if len(rows) < 1000:
+                return
+            start = rows[-1][0] + 1
 
     async def purge(self) -> int:
         """Remove entries whose retention has ended."""

@@ -4,11 +4,13 @@ to the callbacks and HTTP handlers that need them."""
 from __future__ import annotations
 
 import attrs
+from synapse.module_api import ModuleApi
 
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.credit import CreditLedger
+from synapse_groupreg.export import SectionSource
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.sanctions.service import SanctionService
@@ -18,6 +20,8 @@ from synapse_groupreg.store import Store
 
 @attrs.frozen(slots=True)
 class Services:
+    #: Synapse's module API, for the HTTP handlers and checks that speak Synapse.
+    api: ModuleApi
     config: GroupRegConfig
     store: Store
     audit: AuditLog
@@ -29,6 +33,8 @@ class Services:
     credit: CreditScores | None
     #: The network log (F2), None when `logs.network` is off.
     netlog: NetworkLog | None
+    #: Sections of the signed export (F3) by name; each concern adds its own.
+    exports: dict[str, SectionSource]
     #: The credit ledger (D1); also `credit`, as other concerns read scores.
     credit_ledger: CreditLedger
     #: Sanctions on rooms and users (D2, D3, D5).

@@ -3,14 +3,23 @@
 Each file answers for one concern. A callback asks the domain services for a
 `Decision` and turns a refusal into the error Synapse expects. A check that
 raises is never allowed to become a 500 (G6): `Guard.failed` decides by the
-check's configured fail mode and logs why.
+check's configured fail mode and logs why. Every decision is counted and
+timed (G4) through the check's `CheckMeter`:
+
+    started = time.perf_counter()
+    try:
+        decision = await rules.decide(...)
+    except Exception as e:
+        decision = guard.failed("content", e)
+    guard.meter("content").done(started, decision)
 """
 
 from __future__ import annotations
 
 import logging
 
-from synapse_groupreg.config import FailMode, FailModes
+from synapse_groupreg.config import CHECKS, FailMode, FailModes
+from synapse_groupreg.metrics import CheckMeter
 from synapse_groupreg.reasons import Decision, Reason, Refusal
 
 logger = logging.getLogger(__name__)
@@ -20,12 +29,17 @@ UNAVAILABLE = Refusal(Reason.MODULE_UNAVAILABLE)
 
 
 class Guard:
-    """Turns a check's failure into its configured answer."""
+    """Fail modes and metrics for every check."""
 
-    def __init__(self, fail: FailModes) -> None:
+    def __init__(self, fail: FailModes, server_name: str) -> None:
         self._fail = fail
+        self._meters = {check: CheckMeter(check, server_name) for check in CHECKS}
+
+    def meter(self, check: str) -> CheckMeter:
+        return self._meters[check]
 
     def failed(self, check: str, error: BaseException) -> Decision:
+        """The configured answer of `check`, which raised `error`."""
         mode = self._fail.for_check(check)
         logger.error(
             "groupreg check %r failed (%s: %s); failing %s",
@@ -35,4 +49,5 @@ class Guard:
             mode.value,
             exc_info=error,
         )
+        self._meters[check].failed(mode.value)
         return UNAVAILABLE if mode is FailMode.CLOSED else None

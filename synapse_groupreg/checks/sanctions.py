@@ -17,6 +17,7 @@ expiry is compared with the clock here.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 import attrs
@@ -97,6 +98,7 @@ class SanctionChecks:
         self._credit = services.credit_ledger
         self._notices = services.notices
         self._guard = services.guard
+        self._meter = services.guard.meter(CHECK)
         self._language = services.config.language
         self._time = services.sanctions.statements.time
         # Bands that deny nothing need no score on the per-event path.
@@ -112,10 +114,12 @@ class SanctionChecks:
     ) -> tuple[bool, dict[str, Any] | None]:
         if self._notices.is_bot(event.sender):
             return True, None
+        started = time.perf_counter()
         try:
             refusal = await self._event_refusal(event, state)
         except Exception as e:
             refusal = self._guard.failed(CHECK, e)
+        self._meter.done(started, refusal)
         if refusal is not None:
             raise to_synapse_error(refusal, self._language)
         return True, None
@@ -161,6 +165,7 @@ class SanctionChecks:
     ) -> SpamAnswer:
         if self._notices.is_bot(user_id):
             return NOT_SPAM
+        started = time.perf_counter()
         try:
             index = await self._sanctions.in_force()
             direct = is_direct_request(room_config)
@@ -174,7 +179,7 @@ class SanctionChecks:
                 )
         except Exception as e:
             refusal = self._guard.failed(CHECK, e)
-        return self._spam(refusal)
+        return self._spam(self._meter.done(started, refusal))
 
     async def user_may_join_room(
         self, user_id: str, room_id: str, is_invited: bool
@@ -190,10 +195,11 @@ class SanctionChecks:
     async def _room_answer(self, user_id: str, room_id: str) -> SpamAnswer:
         if self._notices.is_bot(user_id):
             return NOT_SPAM
+        started = time.perf_counter()
         try:
             index = await self._sanctions.in_force()
             facts = EventFacts(MEMBER, user_id, room_id, user_id, "join")
             refusal = room_refusal(index, facts, self._sanctions.now_ms(), self._time)
         except Exception as e:
             refusal = self._guard.failed(CHECK, e)
-        return self._spam(refusal)
+        return self._spam(self._meter.done(started, refusal))

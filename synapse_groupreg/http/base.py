@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 from synapse.api.errors import Codes, SynapseError
+from synapse.http.server import finish_request
 from synapse.module_api import DirectServeJsonResource
 
 from synapse_groupreg.reasons import REASON_FIELD
@@ -190,6 +191,15 @@ def paged(key: str, items: Sequence[JsonDict], next_from: int | None) -> JsonDic
     return answer
 
 
+@attrs.frozen(slots=True)
+class RawBody:
+    """A response that is not JSON: a file download or a page."""
+
+    body: bytes
+    content_type: str
+    filename: str | None = None
+
+
 Handler = Callable[[Request], Awaitable[tuple[int, Any]]]
 
 
@@ -243,6 +253,26 @@ class Router(DirectServeJsonResource):
         if path_matched:
             raise SynapseError(405, f"{method} is not allowed here", Codes.UNRECOGNIZED)
         raise SynapseError(404, "Unrecognized request", Codes.UNRECOGNIZED)
+
+    def _send_response(
+        self, request: SynapseRequest, code: int, response_object: Any
+    ) -> None:
+        if not isinstance(response_object, RawBody):
+            super()._send_response(request, code, response_object)
+            return
+        headers = {
+            b"Content-Type": response_object.content_type.encode(),
+            b"Content-Length": b"%d" % len(response_object.body),
+        }
+        if response_object.filename:
+            disposition = f'attachment; filename="{response_object.filename}"'
+            headers[b"Content-Disposition"] = disposition.encode()
+        request.setResponseCode(code)
+        # Twisted's Request is untyped here.
+        for name, value in headers.items():
+            request.setHeader(name, value)  # type: ignore[no-untyped-call]
+        request.write(response_object.body)  # type: ignore[no-untyped-call]
+        finish_request(request)
 
     async def _authenticate(
         self, request: SynapseRequest, access: Access

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from synapse.api.errors import Codes, SynapseError
 
-from synapse_groupreg.http.base import Request, Route, paged
+from synapse_groupreg import __version__, hs
+from synapse_groupreg.export import ExportHeader, build_export, parse_sections
+from synapse_groupreg.http.base import RawBody, Request, Route, invalid_param, paged
+from synapse_groupreg.netlog import entry_json
 from synapse_groupreg.services import Services
 
 
@@ -16,7 +18,41 @@ class RecordsApi:
         self._s = services
 
     def routes(self) -> list[Route]:
-        return [Route("GET", "/admin/v1/logs", "admin", self.network_log)]
+        return [
+            Route("GET", "/admin/v1/logs", "admin", self.network_log),
+            Route("GET", "/admin/v1/export", "admin", self.export),
+        ]
+
+    async def export(self, request: Request) -> tuple[int, RawBody]:
+        """Signed JSONL of the sections asked for (all by default), F3."""
+        try:
+            sections = parse_sections(request.query("sections"), list(self._s.exports))
+        except ValueError as e:
+            raise invalid_param("sections", str(e)) from None
+        since = request.query_int("since", 0) or None
+        until = request.query_int("until", 0) or None
+        now = self._s.api.get_current_time_msec()
+        header = ExportHeader(
+            server_name=self._s.api.server_name,
+            generated_ts=now,
+            sections=sections,
+            since=since,
+            until=until,
+            module_version=__version__,
+            audit_head=await self._s.audit.head(),
+        )
+        document = await build_export(
+            header, self._s.exports, hs.signing_key(self._s.api)
+        )
+        await self._s.audit.record(
+            request.user_id,
+            "export.download",
+            ",".join(sections),
+            {"since": since, "until": until, "bytes": len(document)},
+        )
+        return 200, RawBody(
+            document, "application/jsonl", f"groupreg-export-{now}.jsonl"
+        )
 
     async def network_log(self, request: Request) -> tuple[int, dict[str, Any]]:
         """Network log entries, oldest first, filtered by user, room, kind
@@ -38,19 +74,5 @@ class RecordsApi:
         )
         more = len(rows) > limit
         rows = rows[:limit]
-        entries = [
-            {
-                "id": entry_id,
-                "ts": row.ts,
-                "kind": row.kind,
-                "user_id": row.user_id,
-                "room_id": row.room_id,
-                "event_id": row.event_id,
-                "target": row.target,
-                "ip": row.ip,
-                "user_agent": row.user_agent,
-                "details": json.loads(row.details),
-            }
-            for entry_id, row in rows
-        ]
+        entries = [entry_json(entry_id, row) for entry_id, row in rows]
         return 200, paged("entries", entries, rows[-1][0] + 1 if more else None)

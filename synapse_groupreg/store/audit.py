@@ -90,16 +90,24 @@ class AuditStore:
         actor: str | None = None,
         action: str | None = None,
         target: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
     ) -> list[AuditRow]:
-        """Entries with seq >= from_seq, oldest first, optionally filtered.
+        """Entries with seq >= from_seq, oldest first, optionally filtered
+        (`since` inclusive and `until` exclusive are times in ms).
 
         `action` matches a whole name or a prefix ending in '.' ('identity.').
         """
         clauses: list[str] = ["seq >= ?"]
         args: list[object] = [from_seq]
-        for column, value in (("actor", actor), ("target", target)):
+        for column, op, value in (
+            ("actor", "=", actor),
+            ("target", "=", target),
+            ("ts", ">=", since),
+            ("ts", "<", until),
+        ):
             if value is not None:
-                clauses.append(f"{column} = ?")
+                clauses.append(f"{column} {op} ?")
                 args.append(value)
         if action is not None:
             if action.endswith("."):
@@ -118,6 +126,18 @@ class AuditStore:
             return [_row(r) for r in txn.fetchall()]
 
         return await self._db.run("audit_page", txn_fn)
+
+    async def last(self, count: int) -> list[AuditRow]:
+        """The newest `count` entries, newest first."""
+
+        def txn_fn(txn: Cursor) -> list[AuditRow]:
+            txn.execute(
+                f"SELECT {_COLUMNS} FROM groupreg_audit_log ORDER BY seq DESC LIMIT ?",
+                (count,),
+            )
+            return [_row(r) for r in txn.fetchall()]
+
+        return await self._db.run("audit_last", txn_fn)
 
     async def walk(self, visit: Callable[[AuditRow], None], batch: int = 2000) -> None:
         """Call `visit` on every entry in chain order, a batch at a time."""

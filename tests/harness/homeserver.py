@@ -141,7 +141,7 @@ class Homeserver:
                     "type": "http",
                     "tls": False,
                     "x_forwarded": False,
-                    "resources": [{"names": ["client"], "compress": False}],
+                    "resources": [{"names": ["client", "keys"], "compress": False}],
                 }
             ],
             "database": db,
