@@ -75,6 +75,7 @@ class GroupRegModule:
         exports: dict[str, SectionSource] = {"audit": audit.records}
         if netlog is not None:
             exports["network"] = netlog.records
+        exports["sanctions"] = discipline.sanctions.records
         self.services = services = Services(
             api=api,
             config=config,

@@ -11,7 +11,7 @@ on appeal; a reversed lower_credit gives the points back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from synapse_groupreg.audit import SYSTEM, AuditLog
@@ -371,6 +371,17 @@ class SanctionService:
     async def affected_users(self, sanction_id: int) -> list[str]:
         """Who received the statement of a sanction: who may appeal it."""
         return await self._store.affected(sanction_id)
+
+    async def records(
+        self, since: int | None, until: int | None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every sanction created in a time range, oldest first (F3 export)."""
+        start: int | None = 0
+        where = SanctionFilter(since=since, until=until)
+        while start is not None:
+            found, start = await self.page(where, start, 500)
+            for sanction in found:
+                yield sanction.to_json()
 
     async def page(
         self, where: SanctionFilter, from_id: int, limit: int

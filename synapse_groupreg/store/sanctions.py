@@ -140,6 +140,9 @@ class SanctionFilter:
     status: str | None = None
     #: sanctions stated to this user (their own, their rooms')
     affected: str | None = None
+    #: created in [since, until) (ms), for exports
+    since: int | None = None
+    until: int | None = None
 
 
 class SanctionStore:
@@ -349,6 +352,12 @@ class SanctionStore:
                 " AND expires_ts <= ?))"
             )
             args.append(now_ms)
+        if where.since is not None:
+            clauses.append("created_ts >= ?")
+            args.append(where.since)
+        if where.until is not None:
+            clauses.append("created_ts < ?")
+            args.append(where.until)
         if where.affected is not None:
             clauses.append(
                 "((scope = 'user' AND target = ?) OR id IN (SELECT sanction_id"
