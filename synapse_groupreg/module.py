@@ -15,6 +15,7 @@ from synapse.module_api import ModuleApi
 from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
+from synapse_groupreg.checks import blacklist as checks_blacklist
 from synapse_groupreg.checks import netlog as checks_netlog
 from synapse_groupreg.checks import sanctions as checks_sanctions
 from synapse_groupreg.config import GroupRegConfig, parse_config
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 #: callbacks of one kind in registration order; the first refusal wins).
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (checks_netlog.register,)
-CHECKS += (checks_sanctions.register,)
+CHECKS += (checks_blacklist.register, checks_sanctions.register)
 
 
 class GroupRegModule:
@@ -76,6 +77,7 @@ class GroupRegModule:
         if netlog is not None:
             exports["network"] = netlog.records
         exports["sanctions"] = discipline.sanctions.records
+        exports["blacklist"] = discipline.blacklist.records
         self.services = services = Services(
             api=api,
             config=config,
@@ -89,6 +91,7 @@ class GroupRegModule:
             exports=exports,
             credit_ledger=discipline.credit,
             sanctions=discipline.sanctions,
+            blacklist=discipline.blacklist,
         )
 
         for register in CHECKS:

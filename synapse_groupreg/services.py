@@ -7,6 +7,7 @@ import attrs
 from synapse.module_api import ModuleApi
 
 from synapse_groupreg.audit import AuditLog
+from synapse_groupreg.blacklist.service import Blacklist
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.credit import CreditLedger
@@ -39,3 +40,5 @@ class Services:
     credit_ledger: CreditLedger
     #: Sanctions on rooms and users (D2, D3, D5).
     sanctions: SanctionService
+    #: The blacklist (D4).
+    blacklist: Blacklist

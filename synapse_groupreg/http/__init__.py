@@ -11,13 +11,14 @@ from typing import Any
 
 from synapse_groupreg.http.admin import AdminApi
 from synapse_groupreg.http.base import Route
+from synapse_groupreg.http.blacklist import BlacklistApi
 from synapse_groupreg.http.client import ClientApi
 from synapse_groupreg.http.records import RecordsApi
 from synapse_groupreg.http.sanctions import SanctionsApi
 from synapse_groupreg.services import Services
 
 API_CLASSES: tuple[type[Any], ...] = (ClientApi, AdminApi, RecordsApi)
-API_CLASSES += (SanctionsApi,)
+API_CLASSES += (SanctionsApi, BlacklistApi)
 
 
 def all_routes(services: Services) -> list[Route]:

@@ -67,6 +67,13 @@ class Scope:
         return cls(f"账号 {user_id}", f"the account {user_id}")
 
     @classmethod
+    def person(cls) -> Scope:
+        return cls(
+            "您的身份（按证件识别的本人及其全部账号）",
+            ("you as a person (identified by your document), and all your accounts"),
+        )
+
+    @classmethod
     def room(cls, room_id: str, name: str | None, code: str | None) -> Scope:
         tags = room_id if code is None else f"{room_id}，编号 {code}"
         tags_en = room_id if code is None else f"{room_id}, code {code}"
@@ -203,3 +210,52 @@ class Statements:
                 zh.append(f"理由：{row.lift_reason}")
                 en.append(f"Reason: {row.lift_reason}")
         return self._join(zh, en)
+
+    # -- the blacklist (D4) -----------------------------------------------------
+
+    def blacklisted(
+        self,
+        entry_id: str,
+        scope: Scope,
+        reason: str,
+        source: str,
+        expires_ts: int,
+        created_ts: int,
+    ) -> str:
+        """The statement to someone whose account, identity or group was
+        put on the blacklist."""
+        until = self.time(expires_ts)
+        rule = self._config.rule_for("blacklist")
+        zh = [
+            f"【列入黑名单 {entry_id}】",
+            f"对象：{scope.zh}",
+            f"期限：至 {until}",
+            f"事实：{reason}",
+            f"依据：{rule}",
+        ]
+        en = [
+            f"[Statement of reasons, blacklist entry {entry_id}]",
+            f"Applies to: {scope.en}",
+            f"Until: {until}",
+            f"Facts: {reason}",
+            f"Rule: {rule}",
+        ]
+        if source == "admin":
+            zh.append("决定方式：平台管理员人工作出")
+            en.append("Decided: by a platform administrator")
+        else:
+            zh.append(f"决定方式：导入自共享的封禁列表（{source}）")
+            en.append(f"Decided: imported from a shared ban list ({source})")
+        appeal_by = self.time(created_ts + self._config.appeal_window_ms)
+        appeal = self._config.appeal_instructions.format(
+            sanction_id=entry_id, appeal_by=appeal_by
+        )
+        zh.append(f"申诉：{appeal}")
+        en.append(f"Appeal: {appeal}")
+        return self._join(zh, en)
+
+    def unlisted(self, entry_id: str, reason: str) -> str:
+        return self._join(
+            [f"黑名单条目 {entry_id} 已移除。", f"理由：{reason}"],
+            [f"Blacklist entry {entry_id} was removed.", f"Reason: {reason}"],
+        )

@@ -9,6 +9,7 @@ import attrs
 
 from synapse_groupreg import hs
 from synapse_groupreg.audit import AuditLog
+from synapse_groupreg.blacklist.service import Blacklist
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.notices import Notices
@@ -17,6 +18,7 @@ from synapse_groupreg.sanctions.registry import NoRegistry, RoomDirectory
 from synapse_groupreg.sanctions.service import SanctionService
 from synapse_groupreg.sanctions.statements import Statements
 from synapse_groupreg.store import Store
+from synapse_groupreg.store.blacklist import BlacklistStore
 from synapse_groupreg.store.credit import CreditStore
 from synapse_groupreg.store.sanctions import SanctionStore
 
@@ -30,6 +32,7 @@ class Discipline:
 
     credit: CreditLedger
     sanctions: SanctionService
+    blacklist: Blacklist
 
 
 def build_discipline(
@@ -46,8 +49,12 @@ def build_discipline(
     sanction_store = SanctionStore(
         store.db, api.server_name, clock, api.invalidate_cache, now_ms
     )
+    blacklist_store = BlacklistStore(
+        store.db, api.server_name, clock, api.invalidate_cache, now_ms
+    )
     api.register_cached_function(credit_store.head)
     api.register_cached_function(sanction_store.in_force)
+    api.register_cached_function(blacklist_store.in_force)
     credit = CreditLedger(config.credit, credit_store, now_ms)
 
     async def local_user_exists(user_id: str) -> bool:
@@ -57,16 +64,29 @@ def build_discipline(
             return False
         return local and await api.check_user_exists(user_id) is not None
 
+    rooms = RoomActions(api, notices.bot_user_id)
+    statements = Statements(config.sanctions, config.language)
     sanctions = SanctionService(
         config.sanctions,
         sanction_store,
         credit,
         audit,
         notices,
-        RoomActions(api, notices.bot_user_id),
+        rooms,
         registry if registry is not None else NoRegistry(),
-        Statements(config.sanctions, config.language),
+        statements,
         now_ms,
         local_user_exists,
     )
-    return Discipline(credit=credit, sanctions=sanctions)
+    blacklist = Blacklist(
+        config.blacklist,
+        config.language,
+        blacklist_store,
+        audit,
+        notices,
+        statements,
+        rooms,
+        now_ms,
+        api.is_mine,
+    )
+    return Discipline(credit=credit, sanctions=sanctions, blacklist=blacklist)

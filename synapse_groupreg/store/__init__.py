@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from synapse_groupreg.store import audit, netlog, notices
+from synapse_groupreg.store import blacklist as blacklist_store
 from synapse_groupreg.store import credit as credit_store
 from synapse_groupreg.store import sanctions as sanction_store
 from synapse_groupreg.store.database import Database, Migration
@@ -15,9 +16,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     *notices.MIGRATIONS,
     *netlog.MIGRATIONS,
 )
-# Credit and sanctions build their stores in sanctions/wiring.py (they need
-# Synapse's cache machinery); only their schema is listed here.
-MIGRATIONS += (*credit_store.MIGRATIONS, *sanction_store.MIGRATIONS)
+# Credit, sanctions and the blacklist build their stores in
+# sanctions/wiring.py (they need Synapse's cache machinery); only their
+# schema is listed here.
+MIGRATIONS += (
+    *credit_store.MIGRATIONS,
+    *sanction_store.MIGRATIONS,
+    *blacklist_store.MIGRATIONS,
+)
 
 
 class Store:
