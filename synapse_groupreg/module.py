@@ -92,6 +92,7 @@ class GroupRegModule:
             credit_ledger=discipline.credit,
             sanctions=discipline.sanctions,
             blacklist=discipline.blacklist,
+            violations=discipline.violations,
         )
 
         for register in CHECKS:

@@ -14,6 +14,7 @@ from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
+from synapse_groupreg.sanctions.automatic import Violations
 from synapse_groupreg.sanctions.service import SanctionService
 from synapse_groupreg.standing import CreditScores, IdentityLevels
 from synapse_groupreg.store import Store
@@ -42,3 +43,6 @@ class Services:
     sanctions: SanctionService
     #: The blacklist (D4).
     blacklist: Blacklist
+    #: Violations and the automatic consequences they lead to; the content
+    #: filter and complaints call `record_violation`.
+    violations: Violations

@@ -101,6 +101,14 @@ class Statements:
     def time(self, ms: int) -> str:
         return display_time(ms, self._config.utc_offset_minutes)
 
+    def say(self, zh: str, en: str) -> str:
+        """One line in the configured language(s)."""
+        return (
+            self._join([zh], [en])
+            if self._language is not Language.BILINGUAL
+            else (f"{zh} / {en}")
+        )
+
     def _join(self, zh: list[str], en: list[str]) -> str:
         if self._language is Language.ZH_HANS:
             return "\n".join(zh)

@@ -13,6 +13,7 @@ from synapse_groupreg.blacklist.service import Blacklist
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.notices import Notices
+from synapse_groupreg.sanctions.automatic import Violations
 from synapse_groupreg.sanctions.matrix import RoomActions
 from synapse_groupreg.sanctions.registry import NoRegistry, RoomDirectory
 from synapse_groupreg.sanctions.service import SanctionService
@@ -21,6 +22,7 @@ from synapse_groupreg.store import Store
 from synapse_groupreg.store.blacklist import BlacklistStore
 from synapse_groupreg.store.credit import CreditStore
 from synapse_groupreg.store.sanctions import SanctionStore
+from synapse_groupreg.store.violations import ViolationStore
 
 if TYPE_CHECKING:
     from synapse.module_api import ModuleApi
@@ -33,6 +35,7 @@ class Discipline:
     credit: CreditLedger
     sanctions: SanctionService
     blacklist: Blacklist
+    violations: Violations
 
 
 def build_discipline(
@@ -89,4 +92,13 @@ def build_discipline(
         now_ms,
         api.is_mine,
     )
-    return Discipline(credit=credit, sanctions=sanctions, blacklist=blacklist)
+    violations = Violations(
+        config.credit,
+        config.sanctions.automatic,
+        ViolationStore(store.db),
+        sanctions,
+        now_ms,
+    )
+    return Discipline(
+        credit=credit, sanctions=sanctions, blacklist=blacklist, violations=violations
+    )

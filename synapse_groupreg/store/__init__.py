@@ -9,6 +9,7 @@ from synapse_groupreg.store import audit, netlog, notices
 from synapse_groupreg.store import blacklist as blacklist_store
 from synapse_groupreg.store import credit as credit_store
 from synapse_groupreg.store import sanctions as sanction_store
+from synapse_groupreg.store import violations as violation_store
 from synapse_groupreg.store.database import Database, Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -23,6 +24,7 @@ MIGRATIONS += (
     *credit_store.MIGRATIONS,
     *sanction_store.MIGRATIONS,
     *blacklist_store.MIGRATIONS,
+    *violation_store.MIGRATIONS,
 )
 
 
