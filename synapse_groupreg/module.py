@@ -93,6 +93,7 @@ class GroupRegModule:
             sanctions=discipline.sanctions,
             blacklist=discipline.blacklist,
             violations=discipline.violations,
+            emergency=discipline.emergency,
         )
 
         for register in CHECKS:

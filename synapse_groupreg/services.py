@@ -15,6 +15,7 @@ from synapse_groupreg.export import SectionSource
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.sanctions.automatic import Violations
+from synapse_groupreg.sanctions.emergency import Emergency
 from synapse_groupreg.sanctions.service import SanctionService
 from synapse_groupreg.standing import CreditScores, IdentityLevels
 from synapse_groupreg.store import Store
@@ -46,3 +47,5 @@ class Services:
     #: Violations and the automatic consequences they lead to; the content
     #: filter and complaints call `record_violation`.
     violations: Violations
+    #: Emergency measures over many groups (D6).
+    emergency: Emergency

@@ -14,6 +14,7 @@ from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.sanctions.automatic import Violations
+from synapse_groupreg.sanctions.emergency import Emergency
 from synapse_groupreg.sanctions.matrix import RoomActions
 from synapse_groupreg.sanctions.registry import NoRegistry, RoomDirectory
 from synapse_groupreg.sanctions.service import SanctionService
@@ -21,6 +22,7 @@ from synapse_groupreg.sanctions.statements import Statements
 from synapse_groupreg.store import Store
 from synapse_groupreg.store.blacklist import BlacklistStore
 from synapse_groupreg.store.credit import CreditStore
+from synapse_groupreg.store.room_texts import RoomTextStore
 from synapse_groupreg.store.sanctions import SanctionStore
 from synapse_groupreg.store.violations import ViolationStore
 
@@ -36,6 +38,7 @@ class Discipline:
     sanctions: SanctionService
     blacklist: Blacklist
     violations: Violations
+    emergency: Emergency
 
 
 def build_discipline(
@@ -99,6 +102,13 @@ def build_discipline(
         sanctions,
         now_ms,
     )
+    emergency = Emergency(
+        sanctions, RoomTextStore(store.db), audit, api.defer_to_thread
+    )
     return Discipline(
-        credit=credit, sanctions=sanctions, blacklist=blacklist, violations=violations
+        credit=credit,
+        sanctions=sanctions,
+        blacklist=blacklist,
+        violations=violations,
+        emergency=emergency,
     )

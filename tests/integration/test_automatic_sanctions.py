@@ -122,6 +122,7 @@ async def test_thresholds_and_credit_floor_apply_sanctions(hs: Homeserver) -> No
     status, page = await Http(hs, admin.access_token).get(
         f"{ADMIN}/violations?user_id={user.user_id}"
     )
+    assert status == 200
     assert [v["kind"] for v in page["violations"]][:1] == [
         "prohibited_content:gambling"
     ]
