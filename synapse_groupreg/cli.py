@@ -193,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--room", help="notice into this room (the bot must be in it)")
     notice.add_argument("text")
     notice.set_defaults(run=_notice)
+
+    # Sanctions, credit, blacklist, violations, emergencies (D1-D6); imported
+    # here as that module uses this one's client.
+    from synapse_groupreg.cli_sanctions import add_commands as add_sanction_commands
+
+    add_sanction_commands(commands)
     return parser
 
 
