@@ -58,9 +58,9 @@ def build_discipline(
     blacklist_store = BlacklistStore(
         store.db, api.server_name, clock, api.invalidate_cache, now_ms
     )
-    api.register_cached_function(credit_store.head)
-    api.register_cached_function(sanction_store.in_force)
-    api.register_cached_function(blacklist_store.in_force)
+    api.register_cached_function(credit_store.credit_head)
+    api.register_cached_function(sanction_store.sanctions_in_force)
+    api.register_cached_function(blacklist_store.blacklist_in_force)
     credit = CreditLedger(config.credit, credit_store, now_ms)
 
     async def local_user_exists(user_id: str) -> bool:

@@ -133,11 +133,16 @@ class BlacklistStore:
 
     async def get_in_force(self) -> tuple[BlacklistRow, ...]:
         this: Any = self  # mypy cannot bind `self` on `@cached` methods
-        rows: tuple[BlacklistRow, ...] = await this.in_force()
+        # A warm hit straight from the cache (see SanctionStore.get_in_force).
+        rows: tuple[BlacklistRow, ...] | None = (
+            this.blacklist_in_force.cache.get_immediate((), None)
+        )
+        if rows is None:
+            rows = await this.blacklist_in_force()
         return rows
 
     @cached()
-    async def in_force(self) -> tuple[BlacklistRow, ...]:
+    async def blacklist_in_force(self) -> tuple[BlacklistRow, ...]:
         """Cached as one entry: globs must all be tried anyway, so the whole
         list lives in memory; one query per write per worker."""
         now = self._now_ms()
@@ -153,7 +158,7 @@ class BlacklistStore:
         return await self._db.run("blacklist_in_force", txn_fn)
 
     async def _changed(self) -> None:
-        await self._invalidate(self.in_force, ())
+        await self._invalidate(self.blacklist_in_force, ())
 
     async def add(self, new: NewEntry) -> tuple[BlacklistRow, bool]:
         """Add an entry, or renew the one in force for the same kind and

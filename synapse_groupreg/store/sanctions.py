@@ -174,11 +174,17 @@ class SanctionStore:
         """Every enforced sanction not lifted nor expired when loaded; the
         same tuple object until a write invalidates it."""
         this: Any = self  # mypy cannot bind `self` on `@cached` methods
-        rows: tuple[SanctionRow, ...] = await this.in_force()
+        # A warm hit straight from the cache, without the Deferred and
+        # logcontext round trip a call costs (as Synapse's own hot paths do).
+        rows: tuple[SanctionRow, ...] | None = (
+            this.sanctions_in_force.cache.get_immediate((), None)
+        )
+        if rows is None:
+            rows = await this.sanctions_in_force()
         return rows
 
     @cached()
-    async def in_force(self) -> tuple[SanctionRow, ...]:
+    async def sanctions_in_force(self) -> tuple[SanctionRow, ...]:
         """Cached as one entry: sanctions in force are few, and one entry
         means one query per write per worker instead of one per room."""
         now = self._now_ms()
@@ -196,7 +202,7 @@ class SanctionStore:
         return await self._db.run("sanctions_in_force", txn_fn)
 
     async def _changed(self) -> None:
-        await self._invalidate(self.in_force, ())
+        await self._invalidate(self.sanctions_in_force, ())
 
     # -- writes -----------------------------------------------------------------
 
