@@ -257,6 +257,8 @@ async def test_lower_credit_crosses_bands_and_is_restored(hs: Homeserver) -> Non
         )
     status, view = await own.get(f"{CLIENT}/credit")
     assert view["score"] == 55
+    status, standing = await own.get(f"{CLIENT}/status")
+    assert (standing["credit"], standing["credit_band"]) == (55, "poor")
     assert view["history"][0]["kind"] == "restore"
     status, mine = await own.get(f"{CLIENT}/sanctions")
     assert [s["action"] for s in mine["sanctions"]] == ["lower_credit", "lower_credit"]
