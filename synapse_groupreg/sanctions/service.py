@@ -148,7 +148,10 @@ class SanctionService:
                     {**row.evidence, "sanction_id": f"S{row.id}"},
                     row.id,
                 )
-                effects = Effects(change.before, change.after)
+                band = self._credit.config.band_of(change.after)
+                effects = Effects(
+                    change.before, change.after, band.name, tuple(sorted(band.denies))
+                )
                 details["credit_before"] = change.before
                 details["credit_after"] = change.after
         await self._store.add_affected(row.id, affected)

@@ -27,6 +27,13 @@ ACTION_NAMES: Mapping[str, tuple[str, str]] = {
     "revoke_creation": ("取消建群资格", "revocation of the right to create groups"),
 }
 
+#: What a credit band may deny, as statements name it.
+GATE_NAMES: Mapping[str, tuple[str, str]] = {
+    "posting": ("发言", "post"),
+    "admin": ("行使群管理权限", "use group admin rights"),
+    "create_groups": ("创建群组", "create groups"),
+}
+
 _UNITS = (
     (86_400_000, "天", "day"),
     (3_600_000, "小时", "hour"),
@@ -88,6 +95,9 @@ class Effects:
 
     credit_before: int | None = None
     credit_after: int | None = None
+    #: The band the new score falls in, and what it denies.
+    band: str | None = None
+    denies: tuple[str, ...] = ()
 
 
 class Statements:
@@ -158,6 +168,21 @@ class Statements:
                 f"Credit: {effects.credit_before} -> {effects.credit_after}"
                 f" ({row.amount} points)"
             )
+            if effects.band is not None:
+                zh_gates = "、".join(GATE_NAMES[g][0] for g in effects.denies)
+                en_gates = ", ".join(GATE_NAMES[g][1] for g in effects.denies)
+                zh.append(
+                    f"信用等级：{effects.band}"
+                    + (f"（暂不能{zh_gates}，信用恢复后自动解除）" if zh_gates else "")
+                )
+                en.append(
+                    f"Credit band: {effects.band}"
+                    + (
+                        f" (you cannot {en_gates} until it recovers)"
+                        if en_gates
+                        else ""
+                    )
+                )
         zh.append(f"事实：{row.reason}")
         en.append(f"Facts: {row.reason}")
         zh.append(f"依据：{row.rule}")

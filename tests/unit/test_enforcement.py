@@ -231,6 +231,8 @@ def test_statement_states_everything_d5_asks(language: Language) -> None:
         amount=5,
         evidence={"automatic_rule": "three_blocks"},
     )
-    text = statements.statement(automated, Scope.user("@a:hs"), Effects(100, 95))
+    effects = Effects(100, 55, "poor", ("admin", "create_groups"))
+    text = statements.statement(automated, Scope.user("@a:hs"), effects)
     assert "three_blocks" in text
-    assert "100" in text and "95" in text
+    assert "100" in text and "55" in text and "poor" in text
+    assert ("create groups" if language is Language.EN else "创建群组") in text
