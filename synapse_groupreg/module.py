@@ -15,6 +15,8 @@ from synapse.module_api import ModuleApi
 from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
+from synapse_groupreg.checks import covenant as covenant_checks
+from synapse_groupreg.checks import identity as identity_checks
 from synapse_groupreg.config import GroupRegConfig, parse_config
 from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
@@ -23,6 +25,7 @@ from synapse_groupreg.services import Services
 from synapse_groupreg.standing import RealNameOff
 from synapse_groupreg.store import MIGRATIONS, Store
 from synapse_groupreg.store.database import Database, apply_migrations
+from synapse_groupreg.wiring import build_identity
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,7 @@ logger = logging.getLogger(__name__)
 #: callbacks of one kind in registration order; the first refusal wins).
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = ()
+CHECKS += (identity_checks.register, covenant_checks.register)
 
 
 class GroupRegModule:
@@ -56,14 +60,19 @@ class GroupRegModule:
             conn.close()
 
         store = Store(Database(engine, api.run_db_interaction))
+        audit = AuditLog(store.audit, api.get_current_time_msec)
+        notices = Notices(api, store.notices, config.notices)
+        identity, selfservice = build_identity(api, config, store, audit, notices)
         self.services = services = Services(
             config=config,
             store=store,
-            audit=AuditLog(store.audit, api.get_current_time_msec),
-            notices=Notices(api, store.notices, config.notices),
+            audit=audit,
+            notices=notices,
             guard=Guard(config.fail),
-            identity_levels=RealNameOff(),
+            identity_levels=identity if identity is not None else RealNameOff(),
             credit=None,
+            identity=identity,
+            selfservice=selfservice,
         )
 
         for register in CHECKS:
@@ -73,6 +82,12 @@ class GroupRegModule:
 
         if api.should_run_background_tasks():
             api.delayed_background_call(0, services.notices.ensure_bot)
+            if identity is not None:
+                # Re-encryption after a key rotation, minors coming of age.
+                api.delayed_background_call(0, identity.maintenance)
+                api.looping_background_call(
+                    identity.maintenance, config.identity.reencrypt_interval_ms
+                )
         api.delayed_background_call(0, self._record_start)
         logger.info(
             "synapse-groupreg loaded: profile %s, %s database",

@@ -8,6 +8,8 @@ import attrs
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.config import GroupRegConfig
+from synapse_groupreg.identity.selfservice import SelfService
+from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.standing import CreditScores, IdentityLevels
 from synapse_groupreg.store import Store
@@ -24,3 +26,8 @@ class Services:
     identity_levels: IdentityLevels
     #: Credit scores, None until the credit system is configured.
     credit: CreditScores | None
+    #: Real-name identity (A1-A8), None when real-name is off. Also
+    #: `identity_levels` then; `person_hash_of` is the blacklist's handle.
+    identity: IdentityService | None = None
+    #: The verification page's flow (A3 b), None when real-name is off.
+    selfservice: SelfService | None = None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 from synapse.api.errors import Codes, SynapseError
+from synapse.http.server import respond_with_html
 from synapse.module_api import DirectServeJsonResource
 
 from synapse_groupreg.reasons import REASON_FIELD
@@ -190,7 +191,29 @@ def paged(key: str, items: Sequence[JsonDict], next_from: int | None) -> JsonDic
     return answer
 
 
-Handler = Callable[[Request], Awaitable[tuple[int, Any]]]
+@attrs.frozen(slots=True)
+class HtmlPage:
+    """A handler's answer that is an HTML page rather than JSON."""
+
+    code: int
+    html: str
+
+
+#: Headers of every page: it may carry a one-time token in its URL and
+#: identity data in its form, so it is never cached, framed or referred.
+_PAGE_HEADERS = {
+    b"Cache-Control": b"no-store",
+    b"Referrer-Policy": b"no-referrer",
+    b"X-Frame-Options": b"DENY",
+    b"X-Content-Type-Options": b"nosniff",
+    b"Content-Security-Policy": (
+        b"default-src 'none'; style-src 'unsafe-inline'; form-action 'self';"
+        b" frame-ancestors 'none'"
+    ),
+}
+
+
+Handler = Callable[[Request], Awaitable[tuple[int, Any] | HtmlPage]]
 
 
 @attrs.frozen(slots=True)
@@ -224,7 +247,7 @@ class Router(DirectServeJsonResource):
         self._api = api
         self.routes = list(routes)
 
-    async def _async_render(self, request: SynapseRequest) -> tuple[int, Any]:
+    async def _async_render(self, request: SynapseRequest) -> tuple[int, Any] | None:
         method = request.method.decode("ascii")
         if method == "HEAD":
             method = "GET"
@@ -239,7 +262,13 @@ class Router(DirectServeJsonResource):
                 continue
             caller = await self._authenticate(request, route.access)
             params = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
-            return await route.handler(Request(caller, params, request))
+            answer = await route.handler(Request(caller, params, request))
+            if isinstance(answer, HtmlPage):
+                for name, value in _PAGE_HEADERS.items():
+                    request.responseHeaders.setRawHeaders(name, [value])
+                respond_with_html(request, answer.code, answer.html)
+                return None
+            return answer
         if path_matched:
             raise SynapseError(405, f"{method} is not allowed here", Codes.UNRECOGNIZED)
         raise SynapseError(404, "Unrecognized request", Codes.UNRECOGNIZED)

@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
-from synapse_groupreg.store import audit, notices
+from synapse_groupreg.store import audit, notices, verification
+from synapse_groupreg.store import identity as identity_store
 from synapse_groupreg.store.database import Database, Migration
 
 MIGRATIONS: tuple[Migration, ...] = (*audit.MIGRATIONS, *notices.MIGRATIONS)
+MIGRATIONS += (*identity_store.MIGRATIONS, *verification.MIGRATIONS)
 
 
 class Store:
@@ -18,3 +20,4 @@ class Store:
         self.db = db
         self.audit = audit.AuditStore(db)
         self.notices = notices.NoticeStore(db)
+        self.verification = verification.VerificationStore(db)
