@@ -111,7 +111,7 @@ async def test_phone_level_needs_a_mainland_mobile(hs: Homeserver) -> None:
     _, body = await http.get(f"/_synapse/client/groupreg/admin/v1/identities/{quoted}")
     assert body["level"] == "phone"
     status, mine = await Http(hs, user.access_token).get(f"{CLIENT}/status")
-    assert status == 200
+    assert (status, mine["identity_level"]) == (200, "phone")
 
 
 async def _bot_messages(
