@@ -81,6 +81,7 @@ async def post_with_timeout(
     """
     from synapse.logging.context import make_deferred_yieldable, run_in_background
     from synapse.util.async_helpers import timeout_deferred
+    from twisted.internet import defer
     from twisted.web.client import readBody
     from twisted.web.http_headers import Headers
 
@@ -94,12 +95,22 @@ async def post_with_timeout(
         content: bytes = await make_deferred_yieldable(readBody(response))
         return int(response.code), content
 
+    started = clock(api).time_msec()
     deferred = timeout_deferred(
         deferred=run_in_background(exchange),
         timeout=timeout_ms / 1000,
         clock=clock(api),
     )
-    result: tuple[int, bytes] = await make_deferred_yieldable(deferred)
+    try:
+        result: tuple[int, bytes] = await make_deferred_yieldable(deferred)
+    except Exception:
+        # The cancellation at the deadline does not always surface as
+        # TimeoutError: SimpleHttpClient.request's error logging reads
+        # `e.args[0]` of the CancelledError, which has no args, and raises
+        # IndexError instead (synapse/http/client.py, `request`).
+        if clock(api).time_msec() - started >= timeout_ms:
+            raise defer.TimeoutError(f"no answer within {timeout_ms} ms") from None
+        raise
     return result
 
 

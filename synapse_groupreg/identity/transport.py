@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from twisted.internet import defer
@@ -21,6 +22,8 @@ from synapse_groupreg.identity.selfservice import AskProvider
 if TYPE_CHECKING:
     from synapse.module_api import ModuleApi
 
+logger = logging.getLogger(__name__)
+
 
 def provider_client(api: ModuleApi, config: ProviderConfig | None) -> AskProvider:
     async def ask(request: ProviderRequest) -> Verdict:
@@ -35,7 +38,8 @@ def provider_client(api: ModuleApi, config: ProviderConfig | None) -> AskProvide
                 f"the provider did not answer within {config.timeout_ms} ms"
             ) from None
         except Exception as e:
-            # Transport errors name the address and the cause, never the body.
+            # Transport errors name the cause, never the body.
+            logger.debug("identity provider transport error", exc_info=True)
             raise ProviderUnavailable(
                 f"the provider could not be reached ({type(e).__name__})"
             ) from None

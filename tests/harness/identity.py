@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -139,3 +141,37 @@ async def bind_phone(
         {"threepids": threepids},
     )
     assert status == 200, body
+
+
+async def bot_messages(
+    client: Any, bot: str, wait: float = 20
+) -> tuple[str, list[str]]:
+    """Join the notice bot's direct chat (allowed while unverified) and read
+    its notices, newest first; returns (room_id, bodies)."""
+    import nio
+
+    deadline = time.monotonic() + wait
+    room_id = None
+    while room_id is None and time.monotonic() < deadline:
+        sync = await client.sync(timeout=500)
+        assert isinstance(sync, nio.SyncResponse), sync
+        for rid, info in sync.rooms.invite.items():
+            if any(getattr(e, "sender", None) == bot for e in info.invite_state):
+                room_id = rid
+        for rid in sync.rooms.join:
+            room_id = room_id or rid
+    assert room_id is not None, "the notice bot opened no direct chat"
+    joined = await client.join(room_id)
+    assert isinstance(joined, nio.JoinResponse), joined
+    messages = await client.room_messages(room_id, start="", limit=50)
+    assert isinstance(messages, nio.RoomMessagesResponse), messages
+    return room_id, [
+        e.body for e in messages.chunk if isinstance(e, nio.RoomMessageNotice)
+    ]
+
+
+def link_in(text: str) -> str:
+    """The verification link in a notice."""
+    match = re.search(r"https?://\S+/verify\?token=[\w-]+", text)
+    assert match is not None, text
+    return match.group(0)

@@ -4,7 +4,6 @@ reach its table (G6), driven with matrix-nio as Element would."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import nio
 import pytest
@@ -14,6 +13,7 @@ from tests.harness.homeserver import Homeserver
 from tests.harness.identity import (
     CLIENT,
     bind_phone,
+    bot_messages,
     cn_config,
     resident_id,
     start,
@@ -28,7 +28,7 @@ def hs(homeservers: HomeserverFactory) -> Homeserver:
 
 
 async def _create_room(client: nio.AsyncClient, **kw: object) -> nio.Response:
-    return await client.room_create(**kw)  # type: ignore[arg-type]
+    return await client.room_create(**kw)
 
 
 async def _assert_refused(response: nio.Response, what: str) -> None:
@@ -114,28 +114,6 @@ async def test_phone_level_needs_a_mainland_mobile(hs: Homeserver) -> None:
     assert (status, mine["identity_level"]) == (200, "phone")
 
 
-async def _bot_messages(
-    client: nio.AsyncClient, bot: str, wait: float = 20
-) -> list[str]:
-    """Join the bot's direct chat (allowed while unverified) and read it."""
-    deadline = time.monotonic() + wait
-    room_id = None
-    while room_id is None and time.monotonic() < deadline:
-        sync = await client.sync(timeout=500)
-        assert isinstance(sync, nio.SyncResponse)
-        for rid, info in sync.rooms.invite.items():
-            if any(getattr(e, "sender", None) == bot for e in info.invite_state):
-                room_id = rid
-        for rid in sync.rooms.join:
-            room_id = room_id or rid
-    assert room_id is not None, "the bot sent no direct chat"
-    joined = await client.join(room_id)
-    assert isinstance(joined, nio.JoinResponse), joined
-    messages = await client.room_messages(room_id, start="", limit=50)
-    assert isinstance(messages, nio.RoomMessagesResponse)
-    return [e.body for e in messages.chunk if isinstance(e, nio.RoomMessageNotice)]
-
-
 async def test_refusal_brings_one_verification_link(hs: Homeserver) -> None:
     """A3 b: the first refusal makes the notice bot DM a one-time link to the
     verification page; further refusals while it lives send no other; the
@@ -144,7 +122,7 @@ async def test_refusal_brings_one_verification_link(hs: Homeserver) -> None:
     bot = f"@groupreg:{hs.server_name}"
     async with clients(hs, user) as (u,):
         await _assert_refused(await _create_room(u), "create_room")
-        notices = await _bot_messages(u, bot)
+        _, notices = await bot_messages(u, bot)
         assert (
             len(notices) == 1
             and "/_synapse/client/groupreg/v1/verify?token=" in notices[0]
@@ -152,7 +130,7 @@ async def test_refusal_brings_one_verification_link(hs: Homeserver) -> None:
         for _ in range(3):
             await _assert_refused(await _create_room(u), "create_room")
         await asyncio.sleep(1)
-        messages = await _bot_messages(u, bot)
+        _, messages = await bot_messages(u, bot)
         assert len(messages) == 1, messages
 
 
