@@ -150,11 +150,14 @@ class SelfService:
     # -- links ------------------------------------------------------------------
 
     async def offer_link(self, user_id: str) -> bool:
-        """DM the user a fresh link unless one is still alive; True if sent."""
+        """DM the user a fresh link unless one is still alive or their last
+        submission still waits for review; True if sent."""
         if not self.config.enabled:
             return False
         now = self._now_ms()
         if await self._store.live_link(user_id, now) is not None:
+            return False
+        if await self._store.has_pending(user_id):
             return False
         token = secrets.token_urlsafe(32)
         await self._store.add_link(

@@ -209,6 +209,17 @@ class VerificationStore:
 
         return await self._db.run("verify_add_submission", txn_fn)
 
+    async def has_pending(self, user_id: str) -> bool:
+        def txn_fn(txn: Cursor) -> bool:
+            txn.execute(
+                "SELECT 1 FROM groupreg_identity_submissions"
+                " WHERE user_id = ? AND status = 'pending'",
+                (user_id,),
+            )
+            return txn.fetchone() is not None
+
+        return await self._db.run("verify_has_pending", txn_fn)
+
     async def submission(self, submission_id: int) -> SubmissionRow | None:
         def txn_fn(txn: Cursor) -> SubmissionRow | None:
             txn.execute(
