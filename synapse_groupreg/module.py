@@ -84,9 +84,9 @@ class GroupRegModule:
             api.delayed_background_call(0, services.notices.ensure_bot)
             if identity is not None:
                 # Re-encryption after a key rotation, minors coming of age.
-                api.delayed_background_call(0, identity.maintenance)
+                api.delayed_background_call(0, identity.maintenance.run)
                 api.looping_background_call(
-                    identity.maintenance, config.identity.reencrypt_interval_ms
+                    identity.maintenance.run, config.identity.reencrypt_interval_ms
                 )
         api.delayed_background_call(0, self._record_start)
         logger.info(

@@ -21,13 +21,13 @@ from synapse_groupreg.http.base import (
 from synapse_groupreg.identity.documents import (
     IdentityInputError,
     InvalidDocument,
-    InvalidName,
 )
 from synapse_groupreg.identity.importer import (
     ImportFormatError,
     ImportRow,
     parse_upload,
 )
+from synapse_groupreg.identity.names import InvalidName
 from synapse_groupreg.identity.selfservice import SelfService
 from synapse_groupreg.identity.service import IdentityService, NotFound, Vetoed
 from synapse_groupreg.reasons import REASON_FIELD, Reason
@@ -314,6 +314,6 @@ class IdentityAdminApi:
     async def keys(self, request: Request) -> tuple[int, JsonDict]:
         """Rows per encryption key: an old key may go once it has none."""
         identity = self._identity()
-        status = await identity.key_status()
+        status = await identity.maintenance.key_status()
         await self._s.audit.record(request.user_id, "identity.key_status", "", {})
         return 200, status

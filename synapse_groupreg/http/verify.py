@@ -19,8 +19,8 @@ from synapse_groupreg.http.base import HtmlPage, Request, Route
 from synapse_groupreg.identity.documents import (
     DocumentType,
     IdentityInputError,
-    InvalidName,
 )
+from synapse_groupreg.identity.names import InvalidName
 from synapse_groupreg.identity.selfservice import LinkProblem, Outcome, SelfService
 from synapse_groupreg.identity.service import Vetoed
 from synapse_groupreg.services import Services

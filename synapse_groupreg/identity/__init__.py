@@ -9,16 +9,15 @@ from synapse_groupreg.identity.documents import (
     DocumentType,
     IdentityInputError,
     InvalidDocument,
-    InvalidName,
     InvalidPhoneNumber,
     age_on,
     is_minor_under,
     mask,
     mask_name,
-    normalise_name,
     normalise_phone,
     validate_document,
 )
+from synapse_groupreg.identity.names import InvalidName, normalise_name
 from synapse_groupreg.identity.vault import (
     DecryptionError,
     KeyFileError,

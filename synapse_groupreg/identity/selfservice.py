@@ -27,21 +27,17 @@ from synapse_groupreg.identity.documents import (
     DocumentType,
     mask,
     mask_name,
-    normalise_name,
     validate_document,
 )
+from synapse_groupreg.identity.fields import NAME_FIELD, NUMBER_FIELD
+from synapse_groupreg.identity.names import normalise_name
 from synapse_groupreg.identity.provider import (
     ProviderRequest,
     ProviderUnavailable,
     Verdict,
     build_request,
 )
-from synapse_groupreg.identity.service import (
-    NAME_FIELD,
-    NUMBER_FIELD,
-    IdentityService,
-    NotFound,
-)
+from synapse_groupreg.identity.service import IdentityService, NotFound
 from synapse_groupreg.store.verification import (
     LinkRow,
     SubmissionRow,

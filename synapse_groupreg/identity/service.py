@@ -15,18 +15,18 @@ from typing import Any
 
 import attrs
 
-from synapse_groupreg.audit import SYSTEM, AuditLog
+from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.config.identity import IdentityConfig
 from synapse_groupreg.identity.documents import (
-    DocumentType,
-    InvalidDocument,
     is_minor_under,
     mask,
     mask_name,
-    normalise_name,
     validate_document,
 )
+from synapse_groupreg.identity.fields import NAME_FIELD, NUMBER_FIELD, decrypt_row
 from synapse_groupreg.identity.levels import IdentityLevel
+from synapse_groupreg.identity.maintenance import IdentityMaintenance
+from synapse_groupreg.identity.names import normalise_name
 from synapse_groupreg.identity.vault import Vault
 from synapse_groupreg.store.identity import IdentityRow, IdentityStore, LimitReached
 from synapse_groupreg.store.verification import VerificationStore
@@ -35,10 +35,6 @@ logger = logging.getLogger(__name__)
 
 #: How an identity was established.
 METHODS = ("admin", "import", "self_service", "review")
-#: Ciphertext field names; part of the authenticated data, never change them.
-NAME_FIELD = "real_name"
-NUMBER_FIELD = "document_number"
-
 #: `hold(person_hash) -> True` keeps an erased account's person hash (A8).
 HashHold = Callable[[str], Awaitable[bool]]
 #: `veto(person_hash) -> message or None` refuses a verification (D4).
@@ -136,6 +132,16 @@ class IdentityService:
         self._today = today
         self._invalidate = invalidate
         self.local_user_exists = local_user_exists
+        #: Re-encryption and minors coming of age, for the background job.
+        self.maintenance = IdentityMaintenance(
+            vault,
+            store,
+            verification,
+            audit,
+            today,
+            invalidate,
+            config.guardian_age,
+        )
         self._holds: list[HashHold] = []
         self._vetoes: list[VerificationVeto] = []
 
@@ -312,11 +318,7 @@ class IdentityService:
         )
 
     def _decrypt(self, row: IdentityRow) -> tuple[str, str]:
-        assert row.name_ct is not None and row.number_ct is not None
-        return (
-            self.vault.decrypt(row.name_ct, field=NAME_FIELD, user_id=row.user_id),
-            self.vault.decrypt(row.number_ct, field=NUMBER_FIELD, user_id=row.user_id),
-        )
+        return decrypt_row(self.vault, row)
 
     async def reveal(self, user_id: str, actor: str, reason: str) -> Revealed:
         """The plaintext, for an admin who gave a reason (A6); audited first,
@@ -362,87 +364,3 @@ class IdentityService:
         """The last hold on `person_hash` ended: forget it on erased rows."""
         for user_id in await self._store.release_hash(person_hash):
             await self._audit.record(actor, "identity.hash_released", user_id, {})
-
-    # -- maintenance (background-tasks instance) ----------------------------------
-
-    async def reencrypt(self, batch: int = 200) -> int:
-        """Move every ciphertext under the current key (A6 key rotation).
-        Returns how many rows were re-encrypted."""
-        vault, key_id = self.vault, self.vault.current_key_id
-        moved = 0
-        while True:
-            rows = await self._store.not_under_key(key_id, batch)
-            for row in rows:
-                assert row.name_ct is not None and row.number_ct is not None
-                assert row.key_id is not None
-                uid = row.user_id
-                if await self._store.replace_ciphertexts(
-                    uid,
-                    row.key_id,
-                    vault.reencrypt(row.name_ct, field=NAME_FIELD, user_id=uid),
-                    vault.reencrypt(row.number_ct, field=NUMBER_FIELD, user_id=uid),
-                    key_id,
-                ):
-                    moved += 1
-            submissions = await self._verification.not_under_key(key_id, batch)
-            for sub in submissions:
-                assert sub.name_ct is not None and sub.number_ct is not None
-                assert sub.key_id is not None
-                uid = sub.user_id
-                if await self._verification.replace_ciphertexts(
-                    sub.id,
-                    sub.key_id,
-                    vault.reencrypt(sub.name_ct, field=NAME_FIELD, user_id=uid),
-                    vault.reencrypt(sub.number_ct, field=NUMBER_FIELD, user_id=uid),
-                    key_id,
-                ):
-                    moved += 1
-            if len(rows) < batch and len(submissions) < batch:
-                break
-        if moved:
-            logger.info("re-encrypted %d identity rows under key %s", moved, key_id)
-            await self._audit.record(
-                SYSTEM, "identity.reencrypt", key_id, {"rows": moved}
-            )
-        return moved
-
-    async def key_status(self) -> dict[str, Any]:
-        """Rows per key, so an operator knows when an old key can go."""
-        counts = await self._store.count_by_key()
-        for key_id, n in (await self._verification.count_by_key()).items():
-            counts[key_id] = counts.get(key_id, 0) + n
-        return {
-            "current_key_id": self.vault.current_key_id,
-            "key_ids": list(self.vault.key_ids),
-            "rows_by_key": counts,
-        }
-
-    async def promote_grown_minors(self) -> int:
-        """A7: identities waiting for a guardian whose holder has reached
-        the age count from that day on."""
-        today, promoted = self._today(), 0
-        for row in await self._store.users_with_status("guardian_required"):
-            if row.number_ct is None:
-                continue
-            _, number = self._decrypt(row)
-            try:
-                born = validate_document(row.document_type, number, today).birth_date
-            except InvalidDocument:
-                continue
-            if born is None or is_minor_under(born, today, self.config.guardian_age):
-                continue
-            await self._store.set_status(row.user_id, "verified")
-            await self._invalidate(row.user_id)
-            await self._audit.record(
-                SYSTEM, "identity.guardian_age_reached", row.user_id
-            )
-            promoted += 1
-        return promoted
-
-    async def maintenance(self) -> None:
-        await self.reencrypt()
-        await self.promote_grown_minors()
-
-
-def document_type_choices() -> list[str]:
-    return [t.value for t in DocumentType]

@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from synapse_groupreg.identity.documents import InvalidName, normalise_name
 from synapse_groupreg.identity.importer import (
     ImportFormatError,
     parse_csv,
     parse_json,
     parse_upload,
 )
+from synapse_groupreg.identity.names import InvalidName, normalise_name
 from synapse_groupreg.identity.provider import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
