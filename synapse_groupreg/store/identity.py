@@ -14,7 +14,7 @@ import attrs
 from synapse.util.caches.descriptors import cached
 
 from synapse_groupreg.identity.documents import IdentityInputError, normalise_phone
-from synapse_groupreg.store.database import Cursor, Database, Migration
+from synapse_groupreg.store.database import Cursor, Database, Migration, blob
 
 if TYPE_CHECKING:
     from synapse.util.clock import Clock
@@ -206,7 +206,12 @@ class IdentityStore:
             txn.execute(
                 f"INSERT INTO groupreg_identities ({_COLUMNS})"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                attrs.astuple(row),
+                (
+                    *attrs.astuple(row)[:5],
+                    blob(row.name_ct),
+                    blob(row.number_ct),
+                    *attrs.astuple(row)[7:],
+                ),
             )
             return True
 
@@ -307,7 +312,7 @@ class IdentityStore:
             txn.execute(
                 "UPDATE groupreg_identities SET name_ct = ?, number_ct = ?,"
                 " key_id = ? WHERE user_id = ? AND key_id = ?",
-                (name_ct, number_ct, key_id, user_id, old_key_id),
+                (blob(name_ct), blob(number_ct), key_id, user_id, old_key_id),
             )
             return txn.rowcount > 0
 

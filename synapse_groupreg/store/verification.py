@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from synapse_groupreg.store.database import Cursor, Database, Migration
+from synapse_groupreg.store.database import Cursor, Database, Migration, blob
 
 MIGRATIONS = (
     Migration(
@@ -196,7 +196,15 @@ class VerificationStore:
                 "INSERT INTO groupreg_identity_submissions (user_id, status, why,"
                 " document_type, name_ct, number_ct, key_id, created_ts)"
                 " VALUES (?, 'pending', ?, ?, ?, ?, ?, ?)",
-                (user_id, why, document_type, name_ct, number_ct, key_id, now_ms),
+                (
+                    user_id,
+                    why,
+                    document_type,
+                    blob(name_ct),
+                    blob(number_ct),
+                    key_id,
+                    now_ms,
+                ),
             )
             txn.execute(
                 "SELECT id FROM groupreg_identity_submissions"
@@ -302,7 +310,7 @@ class VerificationStore:
             txn.execute(
                 "UPDATE groupreg_identity_submissions SET name_ct = ?,"
                 " number_ct = ?, key_id = ? WHERE id = ? AND key_id = ?",
-                (name_ct, number_ct, key_id, submission_id, old_key_id),
+                (blob(name_ct), blob(number_ct), key_id, submission_id, old_key_id),
             )
             return txn.rowcount > 0
 
