@@ -15,8 +15,8 @@ Which Synapse callback carries which action (Synapse 1.163):
   from the other two as well, so the rule is the same for every action.
 
 Direct chats are rooms like any other and take the same gates. The notice
-bot is exempt, and so is a user's join to the bot's own direct chat with
-them: that is where the verification link waits.
+bot is exempt, and so is a user's join to a room the bot invited them to
+(its direct chat with them): that is where the verification link waits.
 
 Only a user about to be refused pays for the exemption lookups; a user who
 passes costs one cached read.
@@ -76,12 +76,24 @@ class ActionGate:
             if (
                 action is Action.JOIN
                 and room_id is not None
-                and await self._s.store.notices.dm_room(user_id) == room_id
+                and await self._invited_by_bot(user_id, room_id)
             ):
                 return None
             return self._refusal(user_id, action)
         except Exception as e:
             return self._s.guard.failed(self._check, e)
+
+    async def _invited_by_bot(self, user_id: str, room_id: str) -> bool:
+        """Whether the user's pending invite to the room is the notice bot's.
+        Read from the room state, not the bot's room table: the invite
+        reaches the user before `Notices` has recorded the new room."""
+        state = await self._api.get_room_state(room_id, [("m.room.member", user_id)])
+        member = state.get(("m.room.member", user_id))
+        return (
+            member is not None
+            and member.membership == "invite"
+            and self._s.notices.is_bot(member.sender)
+        )
 
     def _answer(self, decision: Decision) -> Any:
         if decision is None:
