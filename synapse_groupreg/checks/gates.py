@@ -76,23 +76,24 @@ class ActionGate:
             if (
                 action is Action.JOIN
                 and room_id is not None
-                and await self._invited_by_bot(user_id, room_id)
+                and await self._join_exempt(user_id, room_id)
             ):
                 return None
             return self._refusal(user_id, action)
         except Exception as e:
             return self._s.guard.failed(self._check, e)
 
-    async def _invited_by_bot(self, user_id: str, room_id: str) -> bool:
-        """Whether the user's pending invite to the room is the notice bot's.
-        Read from the room state, not the bot's room table: the invite
-        reaches the user before `Notices` has recorded the new room."""
+    async def _join_exempt(self, user_id: str, room_id: str) -> bool:
+        """A join that lets nobody into a group: to a room the notice bot
+        invited the user to (its direct chat), or to a room the user is in
+        already (a no-op join). Read from the room state, not the bot's room
+        table: the invite reaches the user before `Notices` records it."""
         state = await self._api.get_room_state(room_id, [("m.room.member", user_id)])
         member = state.get(("m.room.member", user_id))
-        return (
-            member is not None
-            and member.membership == "invite"
-            and self._s.notices.is_bot(member.sender)
+        if member is None:
+            return False
+        return member.membership == "join" or (
+            member.membership == "invite" and self._s.notices.is_bot(member.sender)
         )
 
     def _answer(self, decision: Decision) -> Any:

@@ -4,6 +4,7 @@ numbers, and accepting the covenant as a user would."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
@@ -159,16 +160,22 @@ async def bot_messages(
             if any(getattr(e, "sender", None) == bot for e in info.invite_state):
                 room_id, invited = rid, True
         for rid in sync.rooms.join:
-            room_id = room_id or rid
+            if room_id is None or rid == room_id:
+                room_id, invited = rid, False
     assert room_id is not None, "the notice bot opened no direct chat"
     if invited:
         joined = await client.join(room_id)
         assert isinstance(joined, nio.JoinResponse), joined
-    messages = await client.room_messages(room_id, start="", limit=50)
-    assert isinstance(messages, nio.RoomMessagesResponse), messages
-    return room_id, [
-        e.body for e in messages.chunk if isinstance(e, nio.RoomMessageNotice)
-    ]
+    # The invite can arrive before the notice itself: wait for it.
+    while True:
+        messages = await client.room_messages(room_id, start="", limit=50)
+        assert isinstance(messages, nio.RoomMessagesResponse), messages
+        bodies = [
+            e.body for e in messages.chunk if isinstance(e, nio.RoomMessageNotice)
+        ]
+        if bodies or time.monotonic() > deadline:
+            return room_id, bodies
+        await asyncio.sleep(0.2)
 
 
 def link_in(text: str) -> str:
