@@ -137,13 +137,3 @@ def consent_uri(api: ModuleApi, user_id: str) -> str:
     from synapse.api.urls import ConsentURIBuilder
 
     return ConsentURIBuilder(homeserver(api).config).build_user_consent_uri(user_id)
-
-
-def has_consent_resource(api: ModuleApi) -> bool:
-    """Whether some listener serves `/_matrix/consent` (resource `consent`)."""
-    for listener in homeserver(api).config.server.listeners:
-        resources = getattr(listener.http_options, "resources", None) or ()
-        for resource in resources:
-            if "consent" in resource.names:
-                return True
-    return False
