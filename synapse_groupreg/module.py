@@ -15,6 +15,8 @@ from synapse.module_api import ModuleApi
 from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
+from synapse_groupreg.checks import covenant as covenant_checks
+from synapse_groupreg.checks import identity as identity_checks
 from synapse_groupreg.checks import netlog as checks_netlog
 from synapse_groupreg.config import GroupRegConfig, parse_config
 from synapse_groupreg.export import SectionSource
@@ -26,6 +28,7 @@ from synapse_groupreg.services import Services
 from synapse_groupreg.standing import RealNameOff
 from synapse_groupreg.store import MIGRATIONS, Store
 from synapse_groupreg.store.database import Database, apply_migrations
+from synapse_groupreg.wiring import build_identity
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ logger = logging.getLogger(__name__)
 #: callbacks of one kind in registration order; the first refusal wins).
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (checks_netlog.register,)
+CHECKS += (identity_checks.register, covenant_checks.register)
 
 
 class GroupRegModule:
@@ -70,17 +74,21 @@ class GroupRegModule:
         exports: dict[str, SectionSource] = {"audit": audit.records}
         if netlog is not None:
             exports["network"] = netlog.records
+        notices = Notices(api, store.notices, config.notices)
+        identity, selfservice = build_identity(api, config, store, audit, notices)
         self.services = services = Services(
             api=api,
             config=config,
             store=store,
             audit=audit,
-            notices=Notices(api, store.notices, config.notices),
+            notices=notices,
             guard=Guard(config.fail, api.server_name),
-            identity_levels=RealNameOff(),
+            identity_levels=identity if identity is not None else RealNameOff(),
             credit=None,
             netlog=netlog,
             exports=exports,
+            identity=identity,
+            selfservice=selfservice,
         )
 
         for register in CHECKS:
@@ -90,6 +98,12 @@ class GroupRegModule:
 
         if api.should_run_background_tasks():
             api.delayed_background_call(0, services.notices.ensure_bot)
+            if identity is not None:
+                # Re-encryption after a key rotation, minors coming of age.
+                api.delayed_background_call(0, identity.maintenance.run)
+                api.looping_background_call(
+                    identity.maintenance.run, config.identity.reencrypt_interval_ms
+                )
         api.delayed_background_call(0, self._record_start)
         logger.info(
             "synapse-groupreg loaded: profile %s, %s database",

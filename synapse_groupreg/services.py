@@ -10,6 +10,8 @@ from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.export import SectionSource
+from synapse_groupreg.identity.selfservice import SelfService
+from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.standing import CreditScores, IdentityLevels
@@ -33,3 +35,8 @@ class Services:
     netlog: NetworkLog | None
     #: Sections of the signed export (F3) by name; each concern adds its own.
     exports: dict[str, SectionSource]
+    #: Real-name identity (A1-A8), None when real-name is off. Also
+    #: `identity_levels` then; `person_hash_of` is the blacklist's handle.
+    identity: IdentityService | None = None
+    #: The verification page's flow (A3 b), None when real-name is off.
+    selfservice: SelfService | None = None

@@ -7,13 +7,18 @@ compares the two).
 
 from __future__ import annotations
 
+from typing import Any
+
 from synapse_groupreg.http.admin import AdminApi
 from synapse_groupreg.http.base import Route
 from synapse_groupreg.http.client import ClientApi
+from synapse_groupreg.http.identity import IdentityAdminApi
 from synapse_groupreg.http.records import RecordsApi
+from synapse_groupreg.http.verify import VerifyPage
 from synapse_groupreg.services import Services
 
-API_CLASSES = (ClientApi, AdminApi, RecordsApi)
+API_CLASSES: tuple[type[Any], ...] = (ClientApi, AdminApi, RecordsApi)
+API_CLASSES += (IdentityAdminApi, VerifyPage)
 
 
 def all_routes(services: Services) -> list[Route]:

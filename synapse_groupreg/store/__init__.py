@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from synapse_groupreg.store import audit, netlog, notices
+from synapse_groupreg.store import audit, netlog, notices, verification
+from synapse_groupreg.store import identity as identity_store
 from synapse_groupreg.store.database import Database, Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -13,6 +14,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     *notices.MIGRATIONS,
     *netlog.MIGRATIONS,
 )
+MIGRATIONS += (*identity_store.MIGRATIONS, *verification.MIGRATIONS)
 
 
 class Store:
@@ -23,3 +25,4 @@ class Store:
         self.audit = audit.AuditStore(db)
         self.notices = notices.NoticeStore(db)
         self.netlog = netlog.NetworkLogStore(db)
+        self.verification = verification.VerificationStore(db)
