@@ -16,6 +16,8 @@ from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.checks import blacklist as checks_blacklist
+from synapse_groupreg.checks import covenant as covenant_checks
+from synapse_groupreg.checks import identity as identity_checks
 from synapse_groupreg.checks import netlog as checks_netlog
 from synapse_groupreg.checks import sanctions as checks_sanctions
 from synapse_groupreg.config import GroupRegConfig, parse_config
@@ -24,11 +26,12 @@ from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
-from synapse_groupreg.sanctions.wiring import build_discipline
+from synapse_groupreg.sanctions.wiring import build_discipline, connect_identity
 from synapse_groupreg.services import Services
 from synapse_groupreg.standing import RealNameOff
 from synapse_groupreg.store import MIGRATIONS, Store
 from synapse_groupreg.store.database import Database, apply_migrations
+from synapse_groupreg.wiring import build_identity
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ logger = logging.getLogger(__name__)
 #: callbacks of one kind in registration order; the first refusal wins).
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (checks_netlog.register,)
+CHECKS += (identity_checks.register, covenant_checks.register)
 CHECKS += (checks_blacklist.register, checks_sanctions.register)
 
 
@@ -78,6 +82,9 @@ class GroupRegModule:
             exports["network"] = netlog.records
         exports["sanctions"] = discipline.sanctions.records
         exports["blacklist"] = discipline.blacklist.records
+        identity, selfservice = build_identity(api, config, store, audit, notices)
+        if identity is not None:
+            connect_identity(discipline, identity)
         self.services = services = Services(
             api=api,
             config=config,
@@ -85,7 +92,7 @@ class GroupRegModule:
             audit=audit,
             notices=notices,
             guard=Guard(config.fail, api.server_name),
-            identity_levels=RealNameOff(),
+            identity_levels=identity if identity is not None else RealNameOff(),
             credit=discipline.credit,
             netlog=netlog,
             exports=exports,
@@ -94,6 +101,8 @@ class GroupRegModule:
             blacklist=discipline.blacklist,
             violations=discipline.violations,
             emergency=discipline.emergency,
+            identity=identity,
+            selfservice=selfservice,
         )
 
         for register in CHECKS:
@@ -103,6 +112,12 @@ class GroupRegModule:
 
         if api.should_run_background_tasks():
             api.delayed_background_call(0, services.notices.ensure_bot)
+            if identity is not None:
+                # Re-encryption after a key rotation, minors coming of age.
+                api.delayed_background_call(0, identity.maintenance.run)
+                api.looping_background_call(
+                    identity.maintenance.run, config.identity.reencrypt_interval_ms
+                )
         api.delayed_background_call(0, self._record_start)
         logger.info(
             "synapse-groupreg loaded: profile %s, %s database",

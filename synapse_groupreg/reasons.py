@@ -41,6 +41,7 @@ class Reason(str, enum.Enum):
     ROOM_INFO_REQUIRED = "ROOM_INFO_REQUIRED"
     MODULE_UNAVAILABLE = "MODULE_UNAVAILABLE"
     CREDIT_TOO_LOW = "CREDIT_TOO_LOW"
+    PERSON_LIMIT = "PERSON_LIMIT"
 
 
 # Each message says which rule refused and what the user can do. Parameters
@@ -130,6 +131,11 @@ _MESSAGES: Mapping[Reason, tuple[str, str]] = {
         "无违规时信用分会按期自动恢复。",
         "Your credit score is {score}; you need at least {minimum} to {action}. "
         "It recovers by itself while you commit no violation.",
+    ),
+    Reason.PERSON_LIMIT: (
+        "该证件已验证 {limit} 个账号，已达每人上限。",
+        "This document already verifies {limit} accounts, the most one "
+        "person may hold.",
     ),
 }
 

@@ -12,6 +12,8 @@ from synapse_groupreg.checks import Guard
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.export import SectionSource
+from synapse_groupreg.identity.selfservice import SelfService
+from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.sanctions.automatic import Violations
@@ -49,3 +51,8 @@ class Services:
     violations: Violations
     #: Emergency measures over many groups (D6).
     emergency: Emergency
+    #: Real-name identity (A1-A8), None when real-name is off. Also
+    #: `identity_levels` then; `person_hash_of` is the blacklist's handle.
+    identity: IdentityService | None = None
+    #: The verification page's flow (A3 b), None when real-name is off.
+    selfservice: SelfService | None = None

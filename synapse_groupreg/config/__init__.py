@@ -20,6 +20,7 @@ from synapse.config._base import ConfigError
 
 from synapse_groupreg.config._reader import Section, parse_duration_ms
 from synapse_groupreg.config.credit import CreditConfig
+from synapse_groupreg.config.identity import CovenantConfig, IdentityConfig
 from synapse_groupreg.config.logs import LogsConfig
 from synapse_groupreg.config.sanctions import BlacklistConfig, SanctionsConfig
 
@@ -135,10 +136,12 @@ class GroupRegConfig:
     credit: CreditConfig
     sanctions: SanctionsConfig
     blacklist: BlacklistConfig
+    identity: IdentityConfig
+    covenant: CovenantConfig
 
     @property
     def real_name(self) -> bool:
-        return self.profile is Profile.CN
+        return self.identity.enabled
 
 
 def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
@@ -175,6 +178,12 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
             root.section("sanctions"), profile is Profile.CN, language.value
         ),
         blacklist=BlacklistConfig.read(root.section("blacklist")),
+        identity=IdentityConfig.read(
+            root.section("identity"), real_name_default=profile is Profile.CN
+        ),
+        covenant=CovenantConfig.read(
+            root.section("covenant"), default_required=profile is Profile.CN
+        ),
     )
     root.finish()
     return config

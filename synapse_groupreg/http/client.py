@@ -25,4 +25,7 @@ class ClientApi:
             "user_id": request.user_id,
             "credit": score,
             "credit_band": band.name,
+            "identity_level": (
+                await self._s.identity_levels.level_of(request.user_id)
+            ).value,
         }

@@ -29,6 +29,8 @@ from synapse_groupreg.store.violations import ViolationStore
 if TYPE_CHECKING:
     from synapse.module_api import ModuleApi
 
+    from synapse_groupreg.identity.service import IdentityService
+
 
 @attrs.frozen(slots=True)
 class Discipline:
@@ -112,3 +114,15 @@ def build_discipline(
         violations=violations,
         emergency=emergency,
     )
+
+
+def connect_identity(discipline: Discipline, identity: IdentityService) -> None:
+    """Persons on the blacklist (D4, A6, A8): a listed person cannot verify
+    any account (veto), erasure keeps the hash while an entry needs it
+    (hold), entries name persons through the identity service, and the
+    hash may be forgotten when its last entry goes."""
+    blacklist = discipline.blacklist
+    identity.add_verification_veto(blacklist.verification_veto)
+    identity.add_hash_hold(blacklist.holds_person)
+    blacklist.persons = identity
+    blacklist.on_person_released.append(identity.release_person_hash)

@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
-from synapse_groupreg.store import audit, netlog, notices
+from synapse_groupreg.store import audit, netlog, notices, verification
 from synapse_groupreg.store import blacklist as blacklist_store
 from synapse_groupreg.store import credit as credit_store
+from synapse_groupreg.store import identity as identity_store
 from synapse_groupreg.store import sanctions as sanction_store
 from synapse_groupreg.store import violations as violation_store
 from synapse_groupreg.store.database import Database, Migration
@@ -17,6 +18,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     *notices.MIGRATIONS,
     *netlog.MIGRATIONS,
 )
+MIGRATIONS += (*identity_store.MIGRATIONS, *verification.MIGRATIONS)
 # Credit, sanctions and the blacklist build their stores in
 # sanctions/wiring.py (they need Synapse's cache machinery); only their
 # schema is listed here.
@@ -36,3 +38,4 @@ class Store:
         self.audit = audit.AuditStore(db)
         self.notices = notices.NoticeStore(db)
         self.netlog = netlog.NetworkLogStore(db)
+        self.verification = verification.VerificationStore(db)
