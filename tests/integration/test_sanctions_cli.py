@@ -134,3 +134,32 @@ def test_emergency_dry_run_from_the_shell(hs: Homeserver) -> None:
         "drill",
     )
     assert (answer["dry_run"], answer["rooms"], answer["applied"]) == (True, [], [])
+
+
+def test_sanctions_and_blacklist_in_the_signed_export(
+    hs: Homeserver, tmp_path: Path
+) -> None:
+    """F3: sanctions and blacklist entries are sections of the signed
+    export, and the export still verifies."""
+    admin, user = hs.register(admin=True), hs.register()
+    token = admin.access_token
+    sanction = _cli(
+        hs,
+        token,
+        "sanction",
+        "user",
+        user.user_id,
+        "--action",
+        "revoke_creation",
+        "--reason",
+        "export me",
+    )
+    entry = _cli(hs, token, "blacklist", "add", "user", "@exported:x", "--reason", "r")
+    path = tmp_path / "export.jsonl"
+    _cli(hs, token, "export", "--sections", "sanctions,blacklist", "-o", str(path))
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    kinds = {(r["type"], r.get("sanction_id") or r.get("entry_id")) for r in records}
+    assert ("sanctions", sanction["sanction_id"]) in kinds
+    assert ("blacklist", entry["entry_id"]) in kinds
+    checked = _cli(hs, token, "export-verify", str(path))
+    assert checked["ok"] is True
