@@ -219,3 +219,27 @@ class Violations:
         more = len(rows) > limit
         rows = rows[:limit]
         return rows, (rows[-1].id + 1 if more else None)
+
+
+class FilterViolations:
+    """The content filter's credit hook (`content.hits.CreditPenalties`):
+    each refused publication is a violation `prohibited_content:<category>`
+    whose penalty is the category's `credit_penalty`, and which counts
+    toward the threshold rules."""
+
+    def __init__(self, violations: Violations) -> None:
+        self._violations = violations
+
+    async def penalise(
+        self, user_id: str, points: int, reason: str, evidence: Mapping[str, Any]
+    ) -> None:
+        category = evidence.get("category")
+        kind = f"prohibited_content:{category}" if category else "prohibited_content"
+        room_id = evidence.get("room_id")
+        await self._violations.record_violation(
+            user_id,
+            kind,
+            {**evidence, "filter": reason},
+            room_id=room_id if isinstance(room_id, str) else None,
+            penalty=points,
+        )
