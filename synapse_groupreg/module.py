@@ -15,14 +15,19 @@ from synapse.module_api import ModuleApi
 from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
+from synapse_groupreg.checks import rooms as room_checks
 from synapse_groupreg.config import GroupRegConfig, parse_config
 from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
 from synapse_groupreg.notices import Notices
+from synapse_groupreg.room_state import RoomState
+from synapse_groupreg.rooms.accountability import Accountability
+from synapse_groupreg.rooms.caps import Caps
+from synapse_groupreg.rooms.registry import RoomRegistry
 from synapse_groupreg.services import Services
 from synapse_groupreg.standing import RealNameOff
 from synapse_groupreg.store import MIGRATIONS, Store
-from synapse_groupreg.store.database import Database, apply_migrations
+from synapse_groupreg.store.database import CacheSupport, Database, apply_migrations
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +35,7 @@ logger = logging.getLogger(__name__)
 #: callbacks of one kind in registration order; the first refusal wins).
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = ()
+CHECKS += (room_checks.register,)
 
 
 class GroupRegModule:
@@ -55,15 +61,37 @@ class GroupRegModule:
         finally:
             conn.close()
 
-        store = Store(Database(engine, api.run_db_interaction))
+        caches = CacheSupport(
+            api.server_name,
+            hs.clock(api),
+            api.register_cached_function,
+            api.invalidate_cache,
+        )
+        store = Store(Database(engine, api.run_db_interaction, caches))
+        audit = AuditLog(store.audit, api.get_current_time_msec)
+        identity_levels = RealNameOff()
+        credit = None
+        rooms = config.rooms
         self.services = services = Services(
             config=config,
             store=store,
-            audit=AuditLog(store.audit, api.get_current_time_msec),
+            audit=audit,
             notices=Notices(api, store.notices, config.notices),
             guard=Guard(config.fail),
-            identity_levels=RealNameOff(),
-            credit=None,
+            identity_levels=identity_levels,
+            credit=credit,
+            rooms=RoomRegistry(
+                rooms,
+                store.rooms,
+                store.seats,
+                audit,
+                api.get_current_time_msec,
+                identity_levels,
+                credit,
+            ),
+            caps=Caps(rooms, store.seats, api.get_current_time_msec),
+            roles=Accountability(store.roles, audit, rooms.admin_power_level),
+            room_state=RoomState(api),
         )
 
         for register in CHECKS:

@@ -10,9 +10,11 @@ from __future__ import annotations
 from synapse_groupreg.http.admin import AdminApi
 from synapse_groupreg.http.base import Route
 from synapse_groupreg.http.client import ClientApi
+from synapse_groupreg.http.rooms import RoomsApi
 from synapse_groupreg.services import Services
 
-API_CLASSES = (ClientApi, AdminApi)
+API_CLASSES: tuple[type[ClientApi | AdminApi | RoomsApi], ...] = (ClientApi, AdminApi)
+API_CLASSES += (RoomsApi,)
 
 
 def all_routes(services: Services) -> list[Route]:

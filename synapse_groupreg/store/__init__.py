@@ -6,9 +6,17 @@
 from __future__ import annotations
 
 from synapse_groupreg.store import audit, notices
+from synapse_groupreg.store import roles as roles_store
+from synapse_groupreg.store import rooms as rooms_store
+from synapse_groupreg.store import seats as seats_store
 from synapse_groupreg.store.database import Database, Migration
 
 MIGRATIONS: tuple[Migration, ...] = (*audit.MIGRATIONS, *notices.MIGRATIONS)
+MIGRATIONS += (
+    *rooms_store.MIGRATIONS,
+    *seats_store.MIGRATIONS,
+    *roles_store.MIGRATIONS,
+)
 
 
 class Store:
@@ -18,3 +26,6 @@ class Store:
         self.db = db
         self.audit = audit.AuditStore(db)
         self.notices = notices.NoticeStore(db)
+        self.rooms = rooms_store.RoomStore(db)
+        self.seats = seats_store.SeatStore(db)
+        self.roles = roles_store.RoleStore(db)

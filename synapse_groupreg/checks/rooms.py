@@ -1,0 +1,344 @@
+"""Room callbacks: classes and codes at creation (B1, B2, B4, B7, C5), the
+protected registration state, encryption, caps (B3) and accountability (B5).
+
+One `check_event_allowed` serves the whole concern and returns at once for
+event types it has no rule about, since Synapse calls it for every event a
+local user sends (messages included).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from synapse.api.errors import Codes, SynapseError
+from synapse.module_api import NOT_SPAM
+
+from synapse_groupreg.checks.membership import MEMBER, Membership
+from synapse_groupreg.config.rooms import DIRECT
+from synapse_groupreg.reasons import (
+    Reason,
+    Refusal,
+    to_spam_result,
+    to_synapse_error,
+)
+from synapse_groupreg.rooms import classes
+from synapse_groupreg.rooms.classes import InvalidField, Placement
+from synapse_groupreg.rooms.registry import ROOM_STATE, row_state, state_content
+from synapse_groupreg.services import Services
+
+if TYPE_CHECKING:
+    from synapse.events import EventBase
+    from synapse.module_api import ModuleApi, Requester
+
+logger = logging.getLogger(__name__)
+
+ENCRYPTION = "m.room.encryption"
+ENCRYPTED = "m.room.encrypted"
+POWER_LEVELS = "m.room.power_levels"
+CREATE = "m.room.create"
+_PURGE_EVERY_MS = 60_000
+# How long a direct chat announced by on_create_room may take to send its
+# registration state (createRoom runs in one process, within seconds).
+_PENDING_DIRECT_MS = 300_000
+
+_ALLOW: tuple[bool, None] = (True, None)
+StateMap = Mapping[tuple[str, str], "EventBase"]
+
+
+def _server_of(user_id: object) -> str | None:
+    if isinstance(user_id, str) and user_id.startswith("@") and ":" in user_id:
+        return user_id.split(":", 1)[1]
+    return None
+
+
+class RoomChecks:
+    def __init__(self, api: ModuleApi, services: Services) -> None:
+        self._api = api
+        self._s = services
+        self._config = services.config.rooms
+        self._language = services.config.language
+        self._membership = Membership(api, services)
+        # Direct chats have no code to vouch for them: createRoom runs in one
+        # process, so on_create_room notes them here and the registration
+        # state they send is accepted against this note. user -> deadlines.
+        self._pending_direct: dict[str, list[int]] = {}
+
+    def register(self) -> None:
+        self._api.register_third_party_rules_callbacks(
+            on_create_room=self.on_create_room,
+            check_event_allowed=self.check_event_allowed,
+            on_new_event=self.on_new_event,
+        )
+        self._api.register_spam_checker_callbacks(
+            user_may_create_room=self.user_may_create_room
+        )
+        self._api.looping_background_call(self._purge, _PURGE_EVERY_MS)
+
+    # -- refusals -------------------------------------------------------------
+
+    async def _refused(self, actor: str, target: str, refusal: Refusal) -> None:
+        """Every refusal is a decision, so it goes to the audit log (F1)."""
+        await self._s.audit.record(
+            actor,
+            "room.refused",
+            target,
+            {"reason": refusal.reason.value, **refusal.params},
+        )
+
+    async def _deny(self, actor: str, target: str, refusal: Refusal) -> SynapseError:
+        try:
+            await self._refused(actor, target, refusal)
+        except Exception:
+            logger.exception("could not audit a refusal of %s", actor)
+        return to_synapse_error(refusal, self._language)
+
+    def _invalid(self, e: InvalidField, placement_class: str) -> Refusal | SynapseError:
+        if e.reason is Reason.CLASS_UNKNOWN:
+            return classes.unknown_class(self._config, placement_class)
+        return SynapseError(
+            400,
+            e.message,
+            Codes.INVALID_PARAM,
+            additional_fields={"field": e.field},
+        )
+
+    # -- creation -------------------------------------------------------------
+
+    async def on_create_room(
+        self, requester: Requester, request: dict[str, Any], is_admin: bool
+    ) -> None:
+        """Place the room in a class, refuse what its class forbids, force
+        `m.federate: false` where federation is off, and add the registration
+        state with a fresh code to `initial_state`. Runs before Synapse
+        validates the request, so nothing is counted here."""
+        user_id = requester.user.to_string()
+        try:
+            placement = classes.place_new_room(self._config, request)
+        except InvalidField as e:
+            answer = self._invalid(e, str(request.get(classes.CLASS_FIELD)))
+            if isinstance(answer, SynapseError):
+                raise answer from None
+            raise await self._deny(user_id, "", answer) from None
+
+        refusal: Refusal | None = None
+        try:
+            invitees = [u for u in request.get("invite") or () if isinstance(u, str)]
+            remote = [
+                u
+                for u in invitees
+                if not self._api.is_mine(u)
+                and _server_of(u) not in self._config.federation_allowlist
+            ]
+            initial_state = [
+                s for s in request.get("initial_state") or () if isinstance(s, dict)
+            ]
+            refusal = classes.creation_refusal(
+                self._config,
+                placement,
+                initial_state,
+                remote,
+                len(invitees) + len(request.get("invite_3pid") or ()),
+            )
+            if refusal is None:
+                await self._prepare(user_id, request, placement, initial_state)
+        except Exception as e:
+            refusal = self._s.guard.failed("rooms", e)
+        if refusal is not None:
+            raise await self._deny(user_id, "", refusal)
+
+    async def _prepare(
+        self,
+        user_id: str,
+        request: dict[str, Any],
+        placement: Placement,
+        initial_state: list[dict[str, Any]],
+    ) -> None:
+        _, allows_federation, _ = classes.class_limits(self._config, placement)
+        if not allows_federation and not self._config.federation_allowlist:
+            creation = request.get("creation_content")
+            creation = dict(creation) if isinstance(creation, dict) else {}
+            creation["m.federate"] = False
+            request["creation_content"] = creation
+        if placement.is_direct:
+            code = None
+            now = self._api.get_current_time_msec()
+            pending = self._pending_direct.setdefault(user_id, [])
+            pending[:] = [t for t in pending if t > now]
+            pending.append(now + _PENDING_DIRECT_MS)
+        else:
+            code = await self._s.rooms.allocate(user_id, placement)
+        # Whatever the client put there, the registration state is ours.
+        request["initial_state"] = [
+            s for s in initial_state if s.get("type") != ROOM_STATE
+        ] + [
+            {
+                "type": ROOM_STATE,
+                "state_key": "",
+                "content": state_content(
+                    code, placement.room_class, placement.category, user_id
+                ),
+            }
+        ]
+        request[classes.CLASS_FIELD] = placement.room_class
+
+    async def user_may_create_room(
+        self, user_id: str, request: dict[str, Any]
+    ) -> Literal["NOT_SPAM"] | tuple[Codes, dict[str, Any]]:
+        """B1 qualifications and B3 creation caps, once Synapse has validated
+        the request (server admins never reach this: Synapse skips it)."""
+        if self._s.notices.is_bot(user_id):
+            return NOT_SPAM
+        registration = next(
+            (
+                s.get("content") or {}
+                for s in request.get("initial_state") or ()
+                if isinstance(s, dict) and s.get("type") == ROOM_STATE
+            ),
+            None,
+        )
+        if registration is None or registration.get("class") == DIRECT:
+            return NOT_SPAM  # a direct chat, or a room upgrade (not ours)
+        try:
+            room_class = self._config.classes[registration["class"]]
+            refusal = await self._s.rooms.qualification(user_id, room_class)
+            if refusal is None:
+                refusal = await self._s.caps.admit_creation(
+                    registration["code"], user_id, room_class
+                )
+        except Exception as e:
+            refusal = self._s.guard.failed("caps", e)
+        if refusal is None:
+            return NOT_SPAM
+        await self._refused(user_id, "", refusal)
+        return to_spam_result(refusal, self._language)
+
+    # -- every event ------------------------------------------------------------
+
+    async def check_event_allowed(
+        self, event: EventBase, state: StateMap
+    ) -> tuple[bool, dict[str, Any] | None]:
+        event_type = event.type
+        if event_type == MEMBER:
+            check = "caps"
+        elif event_type in (ROOM_STATE, ENCRYPTION, ENCRYPTED):
+            check = "rooms"
+        else:
+            return _ALLOW  # the per-message path: nothing to look up
+        try:
+            if event_type == MEMBER:
+                refusal = await self._membership.decide(event, state)
+            elif event_type == ROOM_STATE:
+                refusal = await self._registration_state(event)
+            else:
+                refusal = await self._encryption(event)
+        except Exception as e:
+            refusal = self._s.guard.failed(check, e)
+        if refusal is None:
+            return _ALLOW
+        raise await self._deny(event.sender, event.room_id, refusal)
+
+    async def _encryption(self, event: EventBase) -> Refusal | None:
+        """C5: encryption only where the room's class allows it (encrypted
+        rooms cannot be filtered)."""
+        room = await self._s.rooms.room(event.room_id)
+        room_class = self._s.rooms.class_of(room)
+        allowed = (
+            self._config.direct.encryption
+            if room_class is None
+            else room_class.encryption
+        )
+        if allowed:
+            return None
+        name = room_class.name if room_class is not None else DIRECT
+        return Refusal(Reason.ENCRYPTION_FORBIDDEN, {"room_class": name})
+
+    async def _registration_state(self, event: EventBase) -> Refusal | None:
+        """B4: `org.groupreg.room` carries exactly what the registry says.
+        The first one, from createRoom, registers the room."""
+        protected = Refusal(Reason.REGISTRATION_CODE_PROTECTED)
+        if event.state_key != "":
+            return protected
+        content = {k: event.content.get(k) for k in event.content}
+        room = await self._s.rooms.room(event.room_id)
+        if room is not None:
+            return None if content == row_state(room) else protected
+        if content.get("class") == DIRECT:
+            if content != state_content(None, DIRECT, None, event.sender):
+                return protected
+            if not self._take_pending_direct(event.sender):
+                return protected
+            registered = await self._s.rooms.register_direct(
+                event.room_id, event.sender
+            )
+        else:
+            registered = await self._s.rooms.register(
+                event.room_id, event.sender, content
+            )
+        return None if registered is not None else protected
+
+    def _take_pending_direct(self, user_id: str) -> bool:
+        now = self._api.get_current_time_msec()
+        pending = [t for t in self._pending_direct.get(user_id, ()) if t > now]
+        if not pending:
+            self._pending_direct.pop(user_id, None)
+            return False
+        pending.pop(0)
+        self._pending_direct[user_id] = pending
+        return True
+
+    async def on_new_event(self, event: EventBase, state: StateMap) -> None:
+        """Once an event is stored: release the seat of a member who arrived
+        (B3), and record creators and admins (B5). Runs in every process;
+        the writes are idempotent (store/roles.py)."""
+        event_type = event.type
+        if event_type not in (MEMBER, POWER_LEVELS, CREATE):
+            return
+        try:
+            if event_type == MEMBER:
+                if (
+                    event.content.get("membership") in ("join", "invite")
+                    and event.state_key is not None
+                    and self._api.should_run_background_tasks()
+                ):
+                    await self._s.caps.release(event.room_id, event.state_key)
+                return
+            if event.state_key != "":
+                return
+            ordering = event.internal_metadata.stream_ordering or 0
+            if event_type == CREATE:
+                creators = [event.sender]
+                if event.room_version.msc4289_creator_power_enabled:
+                    extra = event.content.get("additional_creators") or ()
+                    creators += [str(u) for u in extra if u != event.sender]
+                await self._s.roles.record_creators(
+                    event.room_id,
+                    event.event_id,
+                    ordering,
+                    event.origin_server_ts,
+                    creators,
+                )
+            else:
+                users = event.content.get("users") or {}
+                await self._s.roles.record_admins(
+                    event.room_id,
+                    event.event_id,
+                    ordering,
+                    event.origin_server_ts,
+                    event.sender,
+                    {str(k): users[k] for k in users},
+                )
+        except Exception:
+            logger.exception(
+                "groupreg could not record %s %s", event_type, event.event_id
+            )
+
+    async def _purge(self) -> None:
+        purged = await self._s.caps.purge_expired()
+        if purged:
+            logger.info("released %d expired seat reservations", purged)
+
+
+def register(api: ModuleApi, services: Services) -> None:
+    RoomChecks(api, services).register()
