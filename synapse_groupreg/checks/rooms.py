@@ -289,20 +289,26 @@ class RoomChecks:
         return True
 
     async def on_new_event(self, event: EventBase, state: StateMap) -> None:
-        """Once an event is stored: release the seat of a member who arrived
-        (B3), and record creators and admins (B5). Runs in every process;
-        the writes are idempotent (store/roles.py)."""
+        """Once an event is stored: release the reserved seat of a member who
+        left (B3), and record creators and admins (B5). Runs in every
+        process; the writes are idempotent (store/roles.py), the release is
+        left to the one process that runs background tasks."""
         event_type = event.type
         if event_type not in (MEMBER, POWER_LEVELS, CREATE):
             return
         try:
             if event_type == MEMBER:
+                # While seated, a reservation is not counted (store/seats.py):
+                # only after a leave, kick, ban or declined invite could it
+                # count again.
                 if (
-                    event.content.get("membership") in ("join", "invite")
+                    event.content.get("membership") not in ("join", "invite")
                     and event.state_key is not None
                     and self._api.should_run_background_tasks()
                 ):
-                    await self._s.caps.release(event.room_id, event.state_key)
+                    await self._s.caps.release(
+                        event.room_id, event.state_key, event.origin_server_ts
+                    )
                 return
             if event.state_key != "":
                 return
@@ -321,6 +327,8 @@ class RoomChecks:
                 )
             else:
                 users = event.content.get("users") or {}
+                if not users and "replaces_state" not in event.unsigned:
+                    return  # a room's first power levels, naming no admins
                 await self._s.roles.record_admins(
                     event.room_id,
                     event.event_id,

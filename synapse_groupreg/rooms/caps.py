@@ -117,8 +117,11 @@ class Caps:
             lambda counts: creation_cap_refusal(self._config, room_class, counts),
         )
 
-    async def release(self, room_id: str, user_id: str) -> None:
-        await self._store.release(room_id, user_id)
+    async def release(self, room_id: str, user_id: str, left_ts: int) -> None:
+        """The user left at `left_ts`: a seat reserved before that (which
+        ends before `left_ts` + the hold) must not count again; one reserved
+        since, for a new join, stays."""
+        await self._store.release(room_id, user_id, left_ts + self._config.seat_hold_ms)
 
     async def purge_expired(self) -> int:
         return await self._store.purge_expired(self._now_ms())

@@ -16,10 +16,11 @@ schema of the 1.163 wheel.)
 A check that admits a member cannot wait for the event to be stored, and
 two processes may admit at once. So admission reserves a seat here, in a
 transaction that first locks this table: every process's admissions are
-serialised by the database, whatever worker they run on. A seat counts
-until the member shows up in Synapse's state (the reservation is then
-redundant and deleted) or until it expires, for joins that failed after
-the check.
+serialised by the database, whatever worker they run on. A reservation
+counts while its user is not (yet) seated in Synapse's state and until it
+expires (a join that failed after the check). Once the member is seated it
+is redundant; it is deleted when they leave, so that it cannot count again,
+and expired ones are purged.
 """
 
 from __future__ import annotations
@@ -215,13 +216,15 @@ class SeatStore:
 
         return await self._db.run("reserve_creation", txn_fn)
 
-    async def release(self, room_id: str, user_id: str) -> None:
-        """Drop a reservation whose membership event has landed."""
+    async def release(self, room_id: str, user_id: str, made_before: int) -> None:
+        """Drop the user's reservation in the room if it ends before
+        `made_before` (one made for a later join is kept)."""
 
         def txn_fn(txn: Cursor) -> None:
             txn.execute(
-                "DELETE FROM groupreg_seats WHERE room_id = ? AND user_id = ?",
-                (room_id, user_id),
+                "DELETE FROM groupreg_seats WHERE room_id = ? AND user_id = ?"
+                " AND held_until <= ?",
+                (room_id, user_id, made_before),
             )
 
         await self._db.run("release_seat", txn_fn)

@@ -3,10 +3,14 @@ own createRoom fields (which matrix-nio cannot send), join, read state."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
-from tests.harness.client import REASON_FIELD, Http
+import nio
+
+from tests.harness.client import REASON_FIELD, Http, error_body, nio_client
 from tests.harness.homeserver import Homeserver, User
 
 CLIENT = "/_synapse/client/groupreg/v1"
@@ -77,3 +81,27 @@ def reason(answer: Any) -> str | None:
 
 def room_path(room_id: str) -> str:
     return quote(room_id, safe="")
+
+
+async def concurrent_joins(
+    joiners: list[tuple[Homeserver, User]], room_id: str
+) -> Counter[str]:
+    """Join with every (process, user) at once, each through its own
+    matrix-nio client on that process; count the outcomes by HTTP status and
+    reason: "200", "403 ROOM_FULL", ..."""
+    made = [nio_client(hs, user) for hs, user in joiners]
+    try:
+        answers = await asyncio.gather(*(c.join(room_id) for c in made))
+    finally:
+        for client in made:
+            await client.close()
+    outcomes: Counter[str] = Counter()
+    for answer in answers:
+        if isinstance(answer, nio.JoinResponse):
+            outcomes["200"] += 1
+            continue
+        body = await error_body(answer)
+        transport = getattr(answer, "transport_response", None)
+        status = transport.status if transport is not None else 0
+        outcomes[f"{status} {body.get(REASON_FIELD)}"] += 1
+    return outcomes
