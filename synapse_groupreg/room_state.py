@@ -53,7 +53,7 @@ class RoomState:
     async def publish(self, room: RoomRow) -> bool:
         """Send the registry's facts as `org.groupreg.room`; False if no
         member with the power to send it could."""
-        for sender in await self._senders(room):
+        for sender in await self._senders(room.room_id, room.creator):
             try:
                 await self._api.create_and_send_event_into_room(
                     {
@@ -80,12 +80,30 @@ class RoomState:
         )
         return False
 
-    async def _senders(self, room: RoomRow) -> list[str]:
-        """Joined local members who may send state, most powerful first."""
-        state = await self._api.get_room_state(room.room_id, [_CREATE, _POWER])
-        candidates: list[str] = [room.creator]
+    async def remove(self, room_id: str, user_id: str, reason: str) -> bool:
+        """Remove (kick, or withdraw the invite of) a member the rules do not
+        admit, giving `reason`; False if no member with power could."""
+        for sender in await self._senders(room_id, None):
+            try:
+                await self._api.update_room_membership(
+                    sender, user_id, room_id, "leave", {"reason": reason}
+                )
+                return True
+            except SynapseError as e:
+                logger.info(
+                    "could not remove %s from %s as %s: %s", user_id, room_id, sender, e
+                )
+        logger.warning("nobody in %s can remove %s", room_id, user_id)
+        return False
+
+    async def _senders(self, room_id: str, creator: str | None) -> list[str]:
+        """Joined local members who may act for the room, most powerful
+        first: the creator(s), then by power level."""
+        state = await self._api.get_room_state(room_id, [_CREATE, _POWER])
+        candidates: list[str] = [creator] if creator is not None else []
         create = state.get(_CREATE)
         if create is not None:
+            candidates.append(str(create.sender))
             extra = create.content.get("additional_creators")
             if isinstance(extra, list | tuple):
                 candidates.extend(str(u) for u in extra)
@@ -100,7 +118,7 @@ class RoomState:
         for user_id in dict.fromkeys(candidates):
             if not self._api.is_mine(user_id):
                 continue
-            if await self.membership(room.room_id, user_id) == "join":
+            if await self.membership(room_id, user_id) == "join":
                 senders.append(user_id)
             if len(senders) == 3:
                 break

@@ -60,8 +60,30 @@ class Membership:
             join_rule = _content(state.get(("m.room.join_rules", "")), "join_rule")
             if join_rule in _INVITE_ONLY:
                 return None  # Synapse's auth rules refuse it; hold no seat
+        return await self._judge(event.room_id, target, membership, state, True)
 
-        room = await self._s.rooms.room(event.room_id)
+    async def recheck(
+        self, event: EventBase, state: Mapping[tuple[str, str], EventBase]
+    ) -> Refusal | None:
+        """Judge a join or invite that is already in the room because it
+        came over federation from a server that is itself in the room: that
+        server built the event, so no check of ours ran before. `state` is
+        the room's state now. Nothing is reserved: the member is seated."""
+        membership = event.content.get("membership")
+        target = event.state_key
+        if membership not in SEATED or target is None or self._s.notices.is_bot(target):
+            return None
+        return await self._judge(event.room_id, target, membership, state, False)
+
+    async def _judge(
+        self,
+        room_id: str,
+        target: str,
+        membership: str,
+        state: Mapping[tuple[str, str], EventBase],
+        reserve: bool,
+    ) -> Refusal | None:
+        room = await self._s.rooms.room(room_id)
         is_local = self._api.is_mine(target)
         room_class = self._s.rooms.class_of(room)
         class_name = room_class.name if room_class is not None else DIRECT
@@ -106,4 +128,4 @@ class Membership:
             joined_limit=self._config.joined_per_user if counts_joined else None,
             bot_name=self._s.config.notices.display_name,
         )
-        return await self._s.caps.admit(event.room_id, target, membership, rules)
+        return await self._s.caps.admit(room_id, target, membership, rules, reserve)

@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from synapse.api.errors import Codes, SynapseError
 from synapse.module_api import NOT_SPAM
 
-from synapse_groupreg.checks.membership import MEMBER, Membership
+from synapse_groupreg.audit import SYSTEM
+from synapse_groupreg.checks.membership import MEMBER, SEATED, Membership
 from synapse_groupreg.config.rooms import DIRECT
 from synapse_groupreg.reasons import (
     Reason,
     Refusal,
+    message,
     to_spam_result,
     to_synapse_error,
 )
@@ -298,17 +300,8 @@ class RoomChecks:
             return
         try:
             if event_type == MEMBER:
-                # While seated, a reservation is not counted (store/seats.py):
-                # only after a leave, kick, ban or declined invite could it
-                # count again.
-                if (
-                    event.content.get("membership") not in ("join", "invite")
-                    and event.state_key is not None
-                    and self._api.should_run_background_tasks()
-                ):
-                    await self._s.caps.release(
-                        event.room_id, event.state_key, event.origin_server_ts
-                    )
+                if self._api.should_run_background_tasks():
+                    await self._member_arrived_or_left(event, state)
                 return
             if event.state_key != "":
                 return
@@ -341,6 +334,44 @@ class RoomChecks:
             logger.exception(
                 "groupreg could not record %s %s", event_type, event.event_id
             )
+
+    async def _member_arrived_or_left(self, event: EventBase, state: StateMap) -> None:
+        target = event.state_key
+        if target is None:
+            return
+        if event.content.get("membership") not in SEATED:
+            # While seated, a reservation is not counted (store/seats.py):
+            # only after a leave, kick, ban or declined invite could it count
+            # again.
+            await self._s.caps.release(event.room_id, target, event.origin_server_ts)
+            return
+        if self._api.is_mine(event.sender):
+            return  # created here, so check_event_allowed judged it
+        # A server already in the room builds its users' joins itself and
+        # sends them over: no make_join, no check of ours. Judge the arrival
+        # now and remove a member the room's class does not admit (B3, B7).
+        try:
+            refusal = await self._membership.recheck(event, state)
+        except Exception as e:
+            # Logged by the guard; nobody is removed on a fault of ours.
+            self._s.guard.failed("federation", e)
+            refusal = None
+        if refusal is None:
+            return
+        text = message(refusal, self._language)
+        removed = await self._s.room_state.remove(event.room_id, target, text)
+        await self._s.audit.record(
+            SYSTEM,
+            "room.removed",
+            event.room_id,
+            {
+                "user_id": target,
+                "event_id": event.event_id,
+                "reason": refusal.reason.value,
+                "removed": removed,
+                **refusal.params,
+            },
+        )
 
     async def _purge(self) -> None:
         purged = await self._s.caps.purge_expired()

@@ -88,9 +88,15 @@ class Caps:
         self._now_ms = now_ms
 
     async def admit(
-        self, room_id: str, user_id: str, membership: str, rules: SeatRules
+        self,
+        room_id: str,
+        user_id: str,
+        membership: str,
+        rules: SeatRules,
+        reserve: bool = True,
     ) -> Refusal | None:
-        """Reserve a seat for `user_id`'s join or invite, or say why not."""
+        """Reserve a seat for `user_id`'s join or invite, or say why not
+        (`reserve=False`: only say, for a member already seated)."""
         now = self._now_ms()
         return await self._store.reserve_seat(
             room_id,
@@ -98,7 +104,7 @@ class Caps:
             membership,
             rules.joined_limit is not None,
             now,
-            now + self._config.seat_hold_ms,
+            now + self._config.seat_hold_ms if reserve else None,
             lambda counts: seat_refusal(rules, counts),
         )
 

@@ -135,11 +135,12 @@ class SeatStore:
         membership: str,
         count_joined: bool,
         now_ms: int,
-        held_until: int,
+        held_until: int | None,
         decide: Callable[[SeatCounts], T | None],
     ) -> T | None:
-        """Count under the lock, ask `decide`, and reserve the seat unless it
-        answered something (a refusal). Returns that answer."""
+        """Count under the lock, ask `decide`, and reserve the seat until
+        `held_until` unless it answered something (a refusal); None only
+        counts. Returns the answer."""
 
         def txn_fn(txn: Cursor) -> T | None:
             self._db.lock_table(txn, "groupreg_seats")
@@ -150,7 +151,7 @@ class SeatStore:
                 self._joined(txn, user_id, room_id, now_ms) if count_joined else None
             )
             answer = decide(SeatCounts(members, joined))
-            if answer is not None:
+            if answer is not None or held_until is None:
                 return answer
             txn.execute(
                 "DELETE FROM groupreg_seats WHERE room_id = ? AND user_id = ?",
