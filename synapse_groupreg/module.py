@@ -15,6 +15,7 @@ from synapse.module_api import ModuleApi
 from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
+from synapse_groupreg.checks import federation as federation_checks
 from synapse_groupreg.checks import rooms as room_checks
 from synapse_groupreg.config import GroupRegConfig, parse_config
 from synapse_groupreg.http import all_routes
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 #: callbacks of one kind in registration order; the first refusal wins).
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = ()
-CHECKS += (room_checks.register,)
+CHECKS += (room_checks.register, federation_checks.register)
 
 
 class GroupRegModule:

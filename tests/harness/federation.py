@@ -70,10 +70,13 @@ def federating_homeserver(
     backend: str,
     name: str,
     extra_config: Mapping[str, Any] | None = None,
+    federation_port: int | None = None,
 ) -> Homeserver:
     """A homeserver (not yet started) whose server name is
-    `localhost:<federation port>`, ready to federate with others made here."""
-    federation_port = free_port()
+    `localhost:<federation port>`, ready to federate with others made here.
+    Choose the port beforehand (`free_port()`) when servers must name each
+    other in their configs."""
+    federation_port = federation_port or free_port()
     cert_path, key_path = self_signed_certificate(
         Path(tempfile.mkdtemp(prefix=f"groupreg-{name}-tls-"))
     )

@@ -14,7 +14,7 @@ import pytest
 
 from tests.harness.client import Http
 from tests.harness.federation import federating_homeserver
-from tests.harness.homeserver import Homeserver, User
+from tests.harness.homeserver import Homeserver, User, free_port
 from tests.integration.groups import (
     ADMIN,
     MATRIX,
@@ -29,39 +29,42 @@ CLASSES: dict[str, Any] = {
     "open": {"member_cap": 3, "federation": True},
     "closed": {"member_cap": 10, "federation": False},
 }
-# The remote server's own default class is roomy, so that it does not
-# refuse its users' joins into `local`'s rooms itself: what is tested is
-# what `local` does.
-REMOTE_CLASSES: dict[str, Any] = {**CLASSES, "roomy": {"member_cap": 50}}
 
 
 @pytest.fixture(scope="module")
-def servers(backend: str) -> Iterator[tuple[Homeserver, Homeserver]]:
-    """`local` allow-lists nobody; `remote` allow-lists `local`."""
-    local = federating_homeserver(
-        {"profile": "generic", "rooms": {"default_class": "open", "classes": CLASSES}},
-        backend,
-        "local",
-    )
-    remote = federating_homeserver(
-        {
-            "profile": "generic",
-            "rooms": {
-                "default_class": "roomy",
-                "classes": REMOTE_CLASSES,
-                "federation_allowlist": [local.server_name],
-            },
-        },
-        backend,
-        "remote",
-    )
+def servers(backend: str) -> Iterator[tuple[Homeserver, Homeserver, Homeserver]]:
+    """Three servers whose default class forbids federation (so rooms of
+    other servers are held to it; rooms that federate are made in class
+    `open`): `local` allow-lists nobody; `remote` and `partner` allow-list
+    each other."""
+    remote_port, partner_port = free_port(), free_port()
+
+    def config(allow: list[str]) -> dict[str, Any]:
+        rooms = {"default_class": "closed", "classes": CLASSES}
+        return {"profile": "generic", "rooms": {**rooms, "federation_allowlist": allow}}
+
+    made = [
+        federating_homeserver(config([]), backend, "local"),
+        federating_homeserver(
+            config([f"localhost:{partner_port}"]),
+            backend,
+            "remote",
+            federation_port=remote_port,
+        ),
+        federating_homeserver(
+            config([f"localhost:{remote_port}"]),
+            backend,
+            "partner",
+            federation_port=partner_port,
+        ),
+    ]
     try:
-        local.start()
-        remote.start()
-        yield local, remote
+        for hs in made:
+            hs.start()
+        yield made[0], made[1], made[2]
     finally:
-        local.destroy()
-        remote.destroy()
+        for hs in made:
+            hs.destroy()
 
 
 async def remote_join(
@@ -90,12 +93,12 @@ async def joined_members(hs: Homeserver, room_id: str, expected: int) -> int:
 
 
 async def test_remote_users_refused_where_federation_is_forbidden(
-    servers: tuple[Homeserver, Homeserver],
+    servers: tuple[Homeserver, Homeserver, Homeserver],
 ) -> None:
     """B7: a class without federation is created `m.federate: false`; a
     local user's invite of a remote user is FEDERATION_FORBIDDEN, and the
     remote user cannot join either."""
-    local, remote = servers
+    local, remote, _partner = servers
     owner, stranger = local.register(), remote.register()
     room_id = await new_room(
         local, owner, org_groupreg_class="closed", preset="public_chat"
@@ -112,13 +115,13 @@ async def test_remote_users_refused_where_federation_is_forbidden(
 
 
 async def test_allow_listed_servers_may_join_closed_classes(
-    servers: tuple[Homeserver, Homeserver],
+    servers: tuple[Homeserver, Homeserver, Homeserver],
 ) -> None:
     """B7: on a server that allow-lists another, rooms of a closed class
     federate, and users of the allow-listed server may be invited and join;
     users of any other server may not."""
-    local, remote = servers
-    owner, guest = remote.register(), local.register()
+    local, remote, partner = servers
+    owner, guest = remote.register(), partner.register()
     room_id = await new_room(
         remote, owner, org_groupreg_class="closed", preset="public_chat"
     )
@@ -126,22 +129,27 @@ async def test_allow_listed_servers_may_join_closed_classes(
     assert status == 200 and "m.federate" not in create
     status, body = await invite(remote, owner, room_id, "@someone:elsewhere.invalid")
     assert (status, reason(body)) == (403, "FEDERATION_FORBIDDEN")
-    status, body = await remote_join(local, guest, room_id, remote)
+    status, body = await remote_join(partner, guest, room_id, remote)
     assert status == 200, body
     assert await joined_members(remote, room_id, 2) == 2
+    stranger = local.register()
+    status, body = await invite(remote, owner, room_id, stranger.user_id)
+    assert (status, reason(body)) == (403, "FEDERATION_FORBIDDEN")
 
 
 async def test_remote_members_count_toward_the_cap(
-    servers: tuple[Homeserver, Homeserver],
+    servers: tuple[Homeserver, Homeserver, Homeserver],
 ) -> None:
     """B7, B3: where federation is allowed, remote members take seats: with
     cap 3, the creator, a remote and a local member fill the room, and the
     next local user is refused ROOM_FULL. A remote user whose server is not
     yet in a full room is refused at make_join."""
-    local, remote = servers
+    local, remote, _partner = servers
     owner, neighbour, late_local = (local.register() for _ in range(3))
     visitor, outsider = remote.register(), remote.register()
-    room_id = await new_room(local, owner, preset="public_chat")
+    room_id = await new_room(
+        local, owner, org_groupreg_class="open", preset="public_chat"
+    )
     status, body = await remote_join(remote, visitor, room_id, local)
     assert status == 200, body
     assert await joined_members(local, room_id, 2) == 2
@@ -149,7 +157,9 @@ async def test_remote_members_count_toward_the_cap(
     status, body = await join(local, late_local, room_id)
     assert (status, reason(body)) == (403, "ROOM_FULL")
 
-    full_room = await new_room(local, owner, preset="public_chat")
+    full_room = await new_room(
+        local, owner, org_groupreg_class="open", preset="public_chat"
+    )
     for user in (neighbour, late_local):
         assert (await join(local, user, full_room))[0] == 200
     status, body = await remote_join(remote, outsider, full_room, local)
@@ -160,15 +170,17 @@ async def test_remote_members_count_toward_the_cap(
 
 
 async def test_a_server_already_in_the_room_cannot_overfill_it(
-    servers: tuple[Homeserver, Homeserver],
+    servers: tuple[Homeserver, Homeserver, Homeserver],
 ) -> None:
     """B7, B3: once a remote server is in a room it builds its users' joins
     itself (no make_join reaches us); a join that breaks the cap is removed
     as soon as it arrives, with the rule and the limit as the reason."""
-    local, remote = servers
+    local, remote, _partner = servers
     owner, neighbour = local.register(), local.register()
     visitor, late_visitor = remote.register(), remote.register()
-    room_id = await new_room(local, owner, preset="public_chat")
+    room_id = await new_room(
+        local, owner, org_groupreg_class="open", preset="public_chat"
+    )
     status, body = await remote_join(remote, visitor, room_id, local)
     assert status == 200, body
     assert (await join(local, neighbour, room_id))[0] == 200
@@ -192,3 +204,39 @@ async def test_a_server_already_in_the_room_cannot_overfill_it(
         f"{ADMIN}/audit?action=room.removed&target={room_id}"
     )
     assert [e["details"]["user_id"] for e in page["entries"]] == [late_visitor.user_id]
+
+
+async def test_invites_from_servers_not_allow_listed_are_refused(
+    servers: tuple[Homeserver, Homeserver, Homeserver],
+) -> None:
+    """B7: a room of another server is held to the default class here; it
+    forbids federation, so an invite from a server not on the allow-list is
+    refused, while one from an allow-listed server is accepted."""
+    local, remote, partner = servers
+    host, guest = remote.register(), local.register()
+    room_id = await new_room(
+        remote, host, org_groupreg_class="open", preset="public_chat"
+    )
+    status, body = await invite(remote, host, room_id, guest.user_id)
+    assert status == 403, body
+    assert reason(body) == "FEDERATION_FORBIDDEN", body
+
+    friend = partner.register()
+    room_id = await new_room(remote, host, org_groupreg_class="open")
+    status, body = await invite(remote, host, room_id, friend.user_id)
+    assert status == 200, body
+
+
+async def test_local_users_stay_out_of_other_servers_rooms(
+    servers: tuple[Homeserver, Homeserver, Homeserver],
+) -> None:
+    """B7: with federation forbidden by the default class and nobody
+    allow-listed, a local user may not join a room of another server."""
+    local, remote, _partner = servers
+    host, wanderer = remote.register(), local.register()
+    room_id = await new_room(
+        remote, host, org_groupreg_class="open", preset="public_chat"
+    )
+    status, body = await remote_join(local, wanderer, room_id, remote)
+    assert (status, reason(body)) == (403, "FEDERATION_FORBIDDEN")
+    assert "another server" in body["error"]
