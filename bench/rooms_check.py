@@ -3,7 +3,8 @@
 Synapse calls the module's `check_event_allowed` for every event a local
 user sends, messages included. This measures that callback, the real
 `RoomChecks` with the real registry store and Synapse's own `@cached`
-(backed by an in-memory SQLite holding the module's tables), on:
+(backed by an in-memory SQLite holding the module's tables,
+tests/support/memory.py), on:
 
 - an ordinary `m.room.message` (returns before any lookup),
 - an `m.room.encrypted` event in a room whose class allows encryption
@@ -24,55 +25,30 @@ Synapse's own cost around the callback (fetching the room state for
 
 from __future__ import annotations
 
-import sqlite3
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 from synapse.api.room_versions import RoomVersions
 from synapse.events import make_event_from_dict
-from twisted.internet import defer, reactor
+from twisted.internet import defer
 
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.checks.rooms import RoomChecks
 from synapse_groupreg.config import parse_config
+from synapse_groupreg.notices import Notices
 from synapse_groupreg.room_state import RoomState
 from synapse_groupreg.rooms.accountability import Accountability
 from synapse_groupreg.rooms.caps import Caps
 from synapse_groupreg.rooms.registry import RoomRegistry
 from synapse_groupreg.services import Services
 from synapse_groupreg.standing import RealNameOff
-from synapse_groupreg.store import MIGRATIONS, Store
-from synapse_groupreg.store.database import CacheSupport, Database, apply_migrations
+from tests.support.memory import SERVER, MemoryDatabase, memory_store
 
-SERVER = "bench.example"
-ROOM = "!room:bench.example"
-ALICE = "@alice:bench.example"
-
-
-class CountingDatabase:
-    """Runs store transactions on one SQLite connection, synchronously,
-    counting them."""
-
-    def __init__(self) -> None:
-        self.conn = sqlite3.connect(":memory:")
-        apply_migrations(self.conn, "sqlite", MIGRATIONS)
-        self.transactions = 0
-
-    async def run_interaction(
-        self, desc: str, func: Callable[..., Any], *args: Any, **kwargs: Any
-    ) -> Any:
-        self.transactions += 1
-        cur = self.conn.cursor()
-        try:
-            result = func(cur, *args, **kwargs)
-            self.conn.commit()
-            return result
-        finally:
-            cur.close()
+ROOM = f"!room:{SERVER}"
+ALICE = f"@alice:{SERVER}"
 
 
 class BenchApi:
@@ -118,21 +94,10 @@ def event(
     return make_event_from_dict(fields, RoomVersions.V11)
 
 
-def build() -> tuple[RoomChecks, CountingDatabase]:
-    from synapse.util.clock import Clock
-
-    from synapse_groupreg.notices import Notices
-
-    clock = Clock(reactor, server_name=SERVER)
+def build() -> tuple[RoomChecks, MemoryDatabase]:
+    store, counting, clock = memory_store()
     api: Any = BenchApi(clock)
     config = parse_config({"profile": "generic"})
-    counting = CountingDatabase()
-
-    async def invalidate(func: Any, keys: tuple[Any, ...]) -> None:
-        func.invalidate(keys)
-
-    caches = CacheSupport(SERVER, clock, lambda f: None, invalidate)
-    store = Store(Database("sqlite", counting.run_interaction, caches))
     audit = AuditLog(store.audit, api.get_current_time_msec)
     rooms = RoomRegistry(
         config.rooms,
