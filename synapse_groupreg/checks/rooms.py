@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 ENCRYPTION = "m.room.encryption"
 ENCRYPTED = "m.room.encrypted"
+REDACTION = "m.room.redaction"
 POWER_LEVELS = "m.room.power_levels"
 CREATE = "m.room.create"
 _PURGE_EVERY_MS = 60_000
@@ -224,7 +225,7 @@ class RoomChecks:
         event_type = event.type
         if event_type == MEMBER:
             check = "caps"
-        elif event_type in (ROOM_STATE, ENCRYPTION, ENCRYPTED):
+        elif event_type in (ROOM_STATE, ENCRYPTION, ENCRYPTED, REDACTION):
             check = "rooms"
         else:
             return _ALLOW  # the per-message path: nothing to look up
@@ -233,6 +234,8 @@ class RoomChecks:
                 refusal = await self._membership.decide(event, state)
             elif event_type == ROOM_STATE:
                 refusal = await self._registration_state(event)
+            elif event_type == REDACTION:
+                refusal = self._redaction(event, state)
             else:
                 refusal = await self._encryption(event)
         except Exception as e:
@@ -279,6 +282,16 @@ class RoomChecks:
                 event.room_id, event.sender, content
             )
         return None if registered is not None else protected
+
+    @staticmethod
+    def _redaction(event: EventBase, state: StateMap) -> Refusal | None:
+        """B4: redacting the registration state would strip its content;
+        only the module changes it. Compared with the state Synapse passes
+        in, so no lookup is needed."""
+        registration = state.get((ROOM_STATE, ""))
+        if registration is not None and event.redacts == registration.event_id:
+            return Refusal(Reason.REGISTRATION_CODE_PROTECTED)
+        return None
 
     def _take_pending_direct(self, user_id: str) -> bool:
         now = self._api.get_current_time_msec()

@@ -145,6 +145,27 @@ async def test_older_room_versions_record_the_creator_as_admin_too(
     assert found == {("creator", None), ("admin", 100)}
 
 
+async def test_v12_additional_creators_are_creators(hs: Homeserver) -> None:
+    """B5: in room version 12, `additional_creators` hold unlimited power
+    like the creator; they are recorded as creators."""
+    owner, partner = hs.register(), hs.register()
+    admin = hs.register(admin=True)
+    room_id = await new_room(
+        hs, owner, creation_content={"additional_creators": [partner.user_id]}
+    )
+    http = Http(hs, admin.access_token)
+
+    async def creators() -> set[str]:
+        status, detail = await http.get(f"{ADMIN}/rooms/{room_path(room_id)}")
+        assert status == 200
+        return {r["user_id"] for r in detail["admin_history"] if r["role"] == "creator"}
+
+    found = await eventually(creators, lambda c: len(c) == 2)
+    assert found == {owner.user_id, partner.user_id}
+    status, detail = await http.get(f"{ADMIN}/rooms/{room_path(room_id)}")
+    assert (status, detail["creator"]) == (200, owner.user_id)
+
+
 async def test_moving_a_room_between_classes(hs: Homeserver) -> None:
     """B2: the creator moves a room; the room must fit the class; a class
     that needs approval queues the move for a server admin, who approves

@@ -268,6 +268,16 @@ async def test_registration_state_is_the_modules_alone(hs: Homeserver) -> None:
         assert "cannot be changed" in body["error"]
     status, body = await put_state(hs, user, room_id, ROOM_STATE, content, "x")
     assert (status, reason(body)) == (403, "REGISTRATION_CODE_PROTECTED")
+    async with clients(hs, user) as (client,):
+        registration = await client.room_get_state_event(room_id, ROOM_STATE, "")
+        assert isinstance(registration, nio.RoomGetStateEventResponse)
+        events = await client.room_messages(room_id, start="", limit=50)
+        assert isinstance(events, nio.RoomMessagesResponse)
+        state_ids = [
+            e.event_id for e in events.chunk if e.source.get("type") == ROOM_STATE
+        ]
+        refused = await client.room_redact(room_id, state_ids[0], reason="x")
+        assert await reason_of(refused) == "REGISTRATION_CODE_PROTECTED"
 
 
 async def test_big_groups_need_a_name_and_category(hs: Homeserver) -> None:
