@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from synapse.api.errors import Codes
 from synapse.module_api import NOT_SPAM
 
+from synapse_groupreg.config.rooms import class_name
 from synapse_groupreg.reasons import Reason, Refusal, to_spam_result
 from synapse_groupreg.rooms.caps import SeatRules
-from synapse_groupreg.rooms.classes import federation_refusal
+from synapse_groupreg.rooms.classes import federation_refusal, server_of
 from synapse_groupreg.services import Services
 
 if TYPE_CHECKING:
@@ -51,31 +52,19 @@ class FederationChecks:
     ) -> SpamAnswer:
         if refusal is None:
             return NOT_SPAM
-        await self._s.audit.record(
-            actor,
-            "room.refused",
-            target,
-            {"reason": refusal.reason.value, **refusal.params},
-        )
+        await self._s.rooms.record_refusal(actor, target, refusal)
         return to_spam_result(refusal, self._s.config.language)
 
     async def federated_user_may_invite(self, event: EventBase) -> SpamAnswer:
         """An invite of a local user sent by another server: judged by the
         room's class here (the default class for rooms not registered)."""
         sender = str(event.sender)
-        server = sender.split(":", 1)[-1]
         try:
             room = await self._s.rooms.room(event.room_id)
             room_class = self._s.rooms.class_of(room)
-            allowed = (
-                self._config.direct.federation
-                if room_class is None
-                else room_class.federation
-            )
             refusal = None
-            if not allowed and server not in self._config.federation_allowlist:
-                name = room_class.name if room_class is not None else "direct"
-                refusal = federation_refusal(name, sender)
+            if not self._config.admits_server(room_class, server_of(sender)):
+                refusal = federation_refusal(class_name(room_class), sender)
         except Exception as e:
             refusal = self._s.guard.failed("federation", e)
         return await self._answer(sender, event.room_id, refusal)

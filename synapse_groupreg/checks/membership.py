@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from synapse_groupreg.config.rooms import DIRECT, DIRECT_MEMBER_CAP
+from synapse_groupreg.config.rooms import DIRECT_MEMBER_CAP, class_name
 from synapse_groupreg.identity.levels import IdentityLevel
 from synapse_groupreg.reasons import Refusal
 from synapse_groupreg.rooms.caps import SeatRules
-from synapse_groupreg.rooms.classes import federation_refusal
+from synapse_groupreg.rooms.classes import federation_refusal, server_of
 from synapse_groupreg.services import Services
 
 if TYPE_CHECKING:
@@ -86,18 +86,10 @@ class Membership:
         room = await self._s.rooms.room(room_id)
         is_local = self._api.is_mine(target)
         room_class = self._s.rooms.class_of(room)
-        class_name = room_class.name if room_class is not None else DIRECT
-        federation = (
-            self._config.direct.federation
-            if room_class is None
-            else room_class.federation
-        )
-        if (
-            not is_local
-            and not federation
-            and target.split(":", 1)[-1] not in self._config.federation_allowlist
+        if not is_local and not self._config.admits_server(
+            room_class, server_of(target)
         ):
-            return federation_refusal(class_name, target)
+            return federation_refusal(class_name(room_class), target)
 
         verified_from = room_class.join_verified_from if room_class else None
         joiner_verified = True

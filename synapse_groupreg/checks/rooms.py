@@ -17,7 +17,8 @@ from synapse.module_api import NOT_SPAM
 
 from synapse_groupreg.audit import SYSTEM
 from synapse_groupreg.checks.membership import MEMBER, SEATED, Membership
-from synapse_groupreg.config.rooms import DIRECT
+from synapse_groupreg.config.rooms import DIRECT, class_name
+from synapse_groupreg.http.base import invalid_param
 from synapse_groupreg.reasons import (
     Reason,
     Refusal,
@@ -50,12 +51,6 @@ _ALLOW: tuple[bool, None] = (True, None)
 StateMap = Mapping[tuple[str, str], "EventBase"]
 
 
-def _server_of(user_id: object) -> str | None:
-    if isinstance(user_id, str) and user_id.startswith("@") and ":" in user_id:
-        return user_id.split(":", 1)[1]
-    return None
-
-
 class RoomChecks:
     def __init__(self, api: ModuleApi, services: Services) -> None:
         self._api = api
@@ -81,18 +76,9 @@ class RoomChecks:
 
     # -- refusals -------------------------------------------------------------
 
-    async def _refused(self, actor: str, target: str, refusal: Refusal) -> None:
-        """Every refusal is a decision, so it goes to the audit log (F1)."""
-        await self._s.audit.record(
-            actor,
-            "room.refused",
-            target,
-            {"reason": refusal.reason.value, **refusal.params},
-        )
-
     async def _deny(self, actor: str, target: str, refusal: Refusal) -> SynapseError:
         try:
-            await self._refused(actor, target, refusal)
+            await self._s.rooms.record_refusal(actor, target, refusal)
         except Exception:
             logger.exception("could not audit a refusal of %s", actor)
         return to_synapse_error(refusal, self._language)
@@ -100,12 +86,7 @@ class RoomChecks:
     def _invalid(self, e: InvalidField, placement_class: str) -> Refusal | SynapseError:
         if e.reason is Reason.CLASS_UNKNOWN:
             return classes.unknown_class(self._config, placement_class)
-        return SynapseError(
-            400,
-            e.message,
-            Codes.INVALID_PARAM,
-            additional_fields={"field": e.field},
-        )
+        return invalid_param(e.field, e.message)
 
     # -- creation -------------------------------------------------------------
 
@@ -127,12 +108,17 @@ class RoomChecks:
 
         refusal: Refusal | None = None
         try:
-            invitees = [u for u in request.get("invite") or () if isinstance(u, str)]
+            # Malformed ids are left to Synapse, which refuses them with 400.
+            invitees = [
+                u
+                for u in request.get("invite") or ()
+                if isinstance(u, str) and u.startswith("@") and ":" in u
+            ]
             remote = [
                 u
                 for u in invitees
                 if not self._api.is_mine(u)
-                and _server_of(u) not in self._config.federation_allowlist
+                and classes.server_of(u) not in self._config.federation_allowlist
             ]
             initial_state = [
                 s for s in request.get("initial_state") or () if isinstance(s, dict)
@@ -214,7 +200,7 @@ class RoomChecks:
             refusal = self._s.guard.failed("caps", e)
         if refusal is None:
             return NOT_SPAM
-        await self._refused(user_id, "", refusal)
+        await self._s.rooms.record_refusal(user_id, "", refusal)
         return to_spam_result(refusal, self._language)
 
     # -- every event ------------------------------------------------------------
@@ -247,17 +233,12 @@ class RoomChecks:
     async def _encryption(self, event: EventBase) -> Refusal | None:
         """C5: encryption only where the room's class allows it (encrypted
         rooms cannot be filtered)."""
-        room = await self._s.rooms.room(event.room_id)
-        room_class = self._s.rooms.class_of(room)
-        allowed = (
-            self._config.direct.encryption
-            if room_class is None
-            else room_class.encryption
-        )
-        if allowed:
+        room_class = self._s.rooms.class_of(await self._s.rooms.room(event.room_id))
+        if self._config.allows_encryption(room_class):
             return None
-        name = room_class.name if room_class is not None else DIRECT
-        return Refusal(Reason.ENCRYPTION_FORBIDDEN, {"room_class": name})
+        return Refusal(
+            Reason.ENCRYPTION_FORBIDDEN, {"room_class": class_name(room_class)}
+        )
 
     async def _registration_state(self, event: EventBase) -> Refusal | None:
         """B4: `org.groupreg.room` carries exactly what the registry says.

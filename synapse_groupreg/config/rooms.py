@@ -178,6 +178,18 @@ class RoomsConfig:
     def class_names(self) -> list[str]:
         return list(self.classes)
 
+    # The rules of a room's class, where None stands for a direct chat.
+
+    def allows_federation(self, room_class: RoomClass | None) -> bool:
+        return self.direct.federation if room_class is None else room_class.federation
+
+    def allows_encryption(self, room_class: RoomClass | None) -> bool:
+        return self.direct.encryption if room_class is None else room_class.encryption
+
+    def admits_server(self, room_class: RoomClass | None, server: str) -> bool:
+        """Whether users of `server` (another server) may be members."""
+        return self.allows_federation(room_class) or server in self.federation_allowlist
+
     @classmethod
     def read(cls, section: Section, profile_cn: bool) -> RoomsConfig:
         classes = section.items(
@@ -236,3 +248,8 @@ def _seat_hold(section: Section) -> int:
             "seat_hold", "must lie between '1s' and '1h' (a join takes seconds)"
         )
     return hold
+
+
+def class_name(room_class: RoomClass | None) -> str:
+    """A class's name, `direct` for direct chats (None)."""
+    return DIRECT if room_class is None else room_class.name

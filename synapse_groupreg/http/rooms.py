@@ -64,12 +64,7 @@ class RoomsApi:
         return invalid_param(e.field, e.message)
 
     async def _refuse(self, actor: str, room_id: str, refusal: Refusal) -> SynapseError:
-        await self._s.audit.record(
-            actor,
-            "room.refused",
-            room_id,
-            {"reason": refusal.reason.value, **refusal.params},
-        )
+        await self._s.rooms.record_refusal(actor, room_id, refusal)
         return to_synapse_error(refusal, self._s.config.language)
 
     async def _registered(self, room_id: str) -> RoomRow:

@@ -164,16 +164,24 @@ def creation_refusal(
 
 def class_limits(config: RoomsConfig, placement: Placement) -> tuple[bool, bool, int]:
     """(encryption allowed, federation allowed, member cap) of a placement."""
-    if placement.is_direct:
-        return config.direct.encryption, config.direct.federation, DIRECT_MEMBER_CAP
-    room_class = config.classes[placement.room_class]
-    return room_class.encryption, room_class.federation, room_class.member_cap
+    room_class = None if placement.is_direct else config.classes[placement.room_class]
+    return (
+        config.allows_encryption(room_class),
+        config.allows_federation(room_class),
+        DIRECT_MEMBER_CAP if room_class is None else room_class.member_cap,
+    )
+
+
+def server_of(user_id: str) -> str:
+    """The server part of a user id (`@alice:example.org:8448` ->
+    `example.org:8448`)."""
+    return user_id.split(":", 1)[1] if ":" in user_id else user_id
 
 
 def federation_refusal(room_class: str, user_id: str) -> Refusal:
-    server = user_id.split(":", 1)[1] if ":" in user_id else user_id
     return Refusal(
-        Reason.FEDERATION_FORBIDDEN, {"room_class": room_class, "server": server}
+        Reason.FEDERATION_FORBIDDEN,
+        {"room_class": room_class, "server": server_of(user_id)},
     )
 
 

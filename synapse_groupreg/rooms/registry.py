@@ -83,6 +83,15 @@ class RoomRegistry:
     def now_ms(self) -> int:
         return self._now_ms()
 
+    async def record_refusal(self, actor: str, target: str, refusal: Refusal) -> None:
+        """Every refusal is a decision, so it goes to the audit log (F1)."""
+        await self._audit.record(
+            actor,
+            "room.refused",
+            target,
+            {"reason": refusal.reason.value, **refusal.params},
+        )
+
     # -- creation -----------------------------------------------------------
 
     async def allocate(self, creator: str, placement: Placement) -> str:
@@ -225,9 +234,10 @@ class RoomRegistry:
         self, room: RoomRow, target: RoomClass, encrypted: bool
     ) -> Refusal | None:
         members = await self._seats.members(room.room_id)
+        # Rooms are created here, so the creator's server is this one.
         remote = sorted(
-            {m.split(":", 1)[1] for m in members}
-            - {room.creator.split(":", 1)[1]}
+            {classes.server_of(m) for m in members}
+            - {classes.server_of(room.creator)}
             - self.config.federation_allowlist
         )
         return classes.moving_refusal(target, len(members), encrypted, remote)

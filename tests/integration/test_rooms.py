@@ -101,6 +101,14 @@ async def test_unknown_class_and_bad_category(hs: Homeserver) -> None:
     )
 
 
+async def test_malformed_invitees_are_synapses_400(hs: Homeserver) -> None:
+    """G6: a malformed user id in `invite` is Synapse's 400, not a fault of
+    the module's federation check (which would answer MODULE_UNAVAILABLE)."""
+    user = hs.register()
+    status, body = await create_room(hs, user, invite=["not-a-user-id"])
+    assert status == 400 and reason(body) is None, body
+
+
 async def test_class_needing_approval_cannot_be_created(hs: Homeserver) -> None:
     """B1: a class that needs platform approval is reached only by a move
     an admin approves: creating one is CLASS_NOT_QUALIFIED."""
