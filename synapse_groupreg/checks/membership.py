@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from synapse_groupreg import hs
 from synapse_groupreg.config.rooms import DIRECT_MEMBER_CAP, class_name
 from synapse_groupreg.identity.levels import IdentityLevel
 from synapse_groupreg.reasons import Refusal
@@ -25,9 +26,6 @@ if TYPE_CHECKING:
 
 MEMBER = "m.room.member"
 SEATED = ("join", "invite")
-# Join rules under which only an invited user can join: anyone else's join
-# is refused by Synapse's own auth rules, so it gets no seat from us.
-_INVITE_ONLY = ("invite", "knock", "private")
 
 
 def _content(event: Any, key: str) -> Any:
@@ -56,11 +54,7 @@ class Membership:
             return None  # the creator's own join, the room's second event
         if self._s.notices.is_bot(target):
             return None
-        if membership == "join" and previous != "invite":
-            join_rule = _content(state.get(("m.room.join_rules", "")), "join_rule")
-            if join_rule in _INVITE_ONLY:
-                return None  # Synapse's auth rules refuse it; hold no seat
-        return await self._judge(event.room_id, target, membership, state, True)
+        return await self._judge(event, target, membership, state, True)
 
     async def recheck(
         self, event: EventBase, state: Mapping[tuple[str, str], EventBase]
@@ -73,16 +67,17 @@ class Membership:
         target = event.state_key
         if membership not in SEATED or target is None or self._s.notices.is_bot(target):
             return None
-        return await self._judge(event.room_id, target, membership, state, False)
+        return await self._judge(event, target, membership, state, False)
 
     async def _judge(
         self,
-        room_id: str,
+        event: EventBase,
         target: str,
         membership: str,
         state: Mapping[tuple[str, str], EventBase],
         reserve: bool,
     ) -> Refusal | None:
+        room_id = event.room_id
         room = await self._s.rooms.room(room_id)
         is_local = self._api.is_mine(target)
         room_class = self._s.rooms.class_of(room)
@@ -90,6 +85,11 @@ class Membership:
             room_class, server_of(target)
         ):
             return federation_refusal(class_name(room_class), target)
+        if reserve and not hs.passes_auth_rules(event, state.values()):
+            # Synapse will refuse it with its own reason (a ban, no invite
+            # power, an invite-only room): a seat held for it would only
+            # keep others out until it expired.
+            return None
 
         verified_from = room_class.join_verified_from if room_class else None
         joiner_verified = True

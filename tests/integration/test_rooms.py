@@ -171,7 +171,7 @@ async def test_room_full_counts_joins_and_invites(hs: Homeserver) -> None:
         assert refused.message == (
             "该群已满（上限 3 人）。 / This group is full (limit 3)."
         )
-    status, body = await invite(hs, a, room_id, c.user_id)
+    status, body = await invite(hs, owner, room_id, c.user_id)
     assert (status, reason(body)) == (403, "ROOM_FULL")
     async with clients(hs, a, c) as (client_a, client_c):
         assert isinstance(await client_a.room_leave(room_id), nio.RoomLeaveResponse)
@@ -201,6 +201,26 @@ async def test_server_admins_are_counted_too(hs: Homeserver) -> None:
         second = hs.register()
         status, body = await invite(hs, admin, room_id, second.user_id)
         assert (status, reason(body)) == (403, "ROOM_FULL")
+
+
+async def test_joins_synapse_refuses_hold_no_seat(hs: Homeserver) -> None:
+    """B3: a join or invite that Synapse's own auth rules refuse (a banned
+    user's join, an invite by a member without invite power) gets Synapse's
+    refusal and takes no seat, so it cannot keep others out."""
+    owner, member, banned, joiner = (hs.register() for _ in range(4))
+    room_id = await new_room(hs, owner, org_groupreg_class="tiny", preset="public_chat")
+    assert (await join(hs, member, room_id))[0] == 200
+    status, body = await Http(hs, owner.access_token).post(
+        f"/_matrix/client/v3/rooms/{room_path(room_id)}/ban",
+        {"user_id": banned.user_id},
+    )
+    assert status == 200, body
+    for _ in range(2):
+        status, body = await join(hs, banned, room_id)
+        assert status == 403 and reason(body) is None, body
+        status, body = await invite(hs, member, room_id, hs.register().user_id)
+        assert status == 403 and reason(body) is None, body
+    assert (await join(hs, joiner, room_id))[0] == 200
 
 
 async def test_join_limit_per_user(hs: Homeserver) -> None:
