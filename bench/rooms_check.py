@@ -42,6 +42,7 @@ from synapse_groupreg.notices import Notices
 from synapse_groupreg.room_state import RoomState
 from synapse_groupreg.rooms.accountability import Accountability
 from synapse_groupreg.rooms.caps import Caps
+from synapse_groupreg.rooms.moves import ClassMoves
 from synapse_groupreg.rooms.registry import RoomRegistry
 from synapse_groupreg.services import Services
 from synapse_groupreg.standing import RealNameOff
@@ -120,6 +121,14 @@ def build() -> tuple[RoomChecks, MemoryDatabase]:
         caps=Caps(config.rooms, store.seats, api.get_current_time_msec),
         roles=Accountability(store.roles, audit, config.rooms.admin_power_level),
         room_state=RoomState(api),
+        moves=ClassMoves(
+            config.rooms,
+            rooms,
+            store.rooms,
+            store.class_requests,
+            audit,
+            api.get_current_time_msec,
+        ),
     )
     counting.conn.execute(
         "INSERT INTO groupreg_rooms VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

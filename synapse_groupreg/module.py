@@ -24,6 +24,7 @@ from synapse_groupreg.notices import Notices
 from synapse_groupreg.room_state import RoomState
 from synapse_groupreg.rooms.accountability import Accountability
 from synapse_groupreg.rooms.caps import Caps
+from synapse_groupreg.rooms.moves import ClassMoves
 from synapse_groupreg.rooms.registry import RoomRegistry
 from synapse_groupreg.services import Services
 from synapse_groupreg.standing import RealNameOff
@@ -73,6 +74,15 @@ class GroupRegModule:
         identity_levels = RealNameOff()
         credit = None
         rooms = config.rooms
+        registry = RoomRegistry(
+            rooms,
+            store.rooms,
+            store.seats,
+            audit,
+            api.get_current_time_msec,
+            identity_levels,
+            credit,
+        )
         self.services = services = Services(
             config=config,
             store=store,
@@ -81,18 +91,18 @@ class GroupRegModule:
             guard=Guard(config.fail),
             identity_levels=identity_levels,
             credit=credit,
-            rooms=RoomRegistry(
-                rooms,
-                store.rooms,
-                store.seats,
-                audit,
-                api.get_current_time_msec,
-                identity_levels,
-                credit,
-            ),
+            rooms=registry,
             caps=Caps(rooms, store.seats, api.get_current_time_msec),
             roles=Accountability(store.roles, audit, rooms.admin_power_level),
             room_state=RoomState(api),
+            moves=ClassMoves(
+                rooms,
+                registry,
+                store.rooms,
+                store.class_requests,
+                audit,
+                api.get_current_time_msec,
+            ),
         )
 
         for register in CHECKS:

@@ -12,6 +12,7 @@ from synapse_groupreg.notices import Notices
 from synapse_groupreg.room_state import RoomState
 from synapse_groupreg.rooms.accountability import Accountability
 from synapse_groupreg.rooms.caps import Caps
+from synapse_groupreg.rooms.moves import ClassMoves
 from synapse_groupreg.rooms.registry import RoomRegistry
 from synapse_groupreg.standing import CreditScores, IdentityLevels
 from synapse_groupreg.store import Store
@@ -36,3 +37,5 @@ class Services:
     roles: Accountability
     #: The rooms' Matrix state as the registry's routes need it.
     room_state: RoomState
+    #: Moving rooms between classes, declaring categories (B2, B6).
+    moves: ClassMoves

@@ -24,9 +24,10 @@ from synapse_groupreg.http.base import (
 from synapse_groupreg.reasons import Reason, Refusal, to_synapse_error
 from synapse_groupreg.rooms.accountability import MEMBER, Accountability
 from synapse_groupreg.rooms.classes import InvalidField
-from synapse_groupreg.rooms.registry import MoveOutcome
+from synapse_groupreg.rooms.moves import MoveOutcome
 from synapse_groupreg.services import Services
-from synapse_groupreg.store.rooms import ACTIVE, ClassRequest, RoomRow
+from synapse_groupreg.store.class_requests import ClassRequest
+from synapse_groupreg.store.rooms import ACTIVE, RoomRow
 
 _STATUSES = ("active", "closed")
 _REQUEST_STATUSES = ("pending", "approved", "rejected", "superseded")
@@ -134,7 +135,7 @@ class RoomsApi:
             )
         encrypted = await self._s.room_state.encrypted(room.room_id)
         try:
-            outcome = await self._s.rooms.request_move(
+            outcome = await self._s.moves.request_move(
                 room, request.user_id, target, category, encrypted
             )
         except InvalidField as e:
@@ -171,7 +172,7 @@ class RoomsApi:
                 Codes.FORBIDDEN,
             )
         try:
-            updated = await self._s.rooms.set_category(room, category, request.user_id)
+            updated = await self._s.moves.set_category(room, category, request.user_id)
         except InvalidField as e:
             raise self._invalid(e) from None
         published = await self._s.room_state.publish(updated)
@@ -219,7 +220,7 @@ class RoomsApi:
             raise invalid_param(
                 "status", f"'status' must be one of: {', '.join(_REQUEST_STATUSES)}"
             )
-        found = await self._s.rooms.requests(status, start, limit + 1)
+        found = await self._s.moves.requests(status, start, limit + 1)
         more = len(found) > limit
         return 200, paged(
             "requests",
@@ -238,11 +239,11 @@ class RoomsApi:
         body = request.json()
         decision = body.required_string("decision", ("approve", "reject"))
         note = body.string("note", required=False)
-        queued: ClassRequest | None = await self._s.rooms.request(request_id)
+        queued: ClassRequest | None = await self._s.moves.request(request_id)
         if queued is None:
             raise not_found("Class request")
         encrypted = await self._s.room_state.encrypted(queued.room_id)
-        outcome = await self._s.rooms.decide(
+        outcome = await self._s.moves.decide(
             queued, decision == "approve", request.user_id, note, encrypted
         )
         if outcome is None:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from synapse_groupreg.store import audit, notices
+from synapse_groupreg.store import class_requests as class_requests_store
 from synapse_groupreg.store import roles as roles_store
 from synapse_groupreg.store import rooms as rooms_store
 from synapse_groupreg.store import seats as seats_store
@@ -16,6 +17,7 @@ MIGRATIONS += (
     *rooms_store.MIGRATIONS,
     *seats_store.MIGRATIONS,
     *roles_store.MIGRATIONS,
+    *class_requests_store.MIGRATIONS,
 )
 
 
@@ -29,3 +31,4 @@ class Store:
         self.rooms = rooms_store.RoomStore(db)
         self.seats = seats_store.SeatStore(db)
         self.roles = roles_store.RoleStore(db)
+        self.class_requests = class_requests_store.ClassRequestStore(db)

@@ -1,5 +1,5 @@
-"""SQL for the room registry (B1, B2, B4, B6): registration codes, the rooms
-they were given to, and requests to move a room to another class."""
+"""SQL for the room registry (B1, B4, B6): registration codes and the rooms
+they were given to."""
 
 from __future__ import annotations
 
@@ -47,32 +47,12 @@ MIGRATIONS = (
             """,
             "CREATE INDEX groupreg_rooms_creator ON groupreg_rooms (creator, status)",
             "CREATE INDEX groupreg_rooms_class ON groupreg_rooms (room_class, status)",
-            """
-            CREATE TABLE groupreg_class_requests (
-                request_id {id},
-                room_id TEXT NOT NULL,
-                requester TEXT NOT NULL,
-                from_class TEXT NOT NULL,
-                to_class TEXT NOT NULL,
-                category TEXT,              -- the category asked for with the move
-                requested_ts BIGINT NOT NULL,
-                status TEXT NOT NULL,       -- pending, approved, rejected, superseded
-                decided_by TEXT,            -- the server admin who decided
-                decided_ts BIGINT,
-                note TEXT                   -- the admin's reason
-            )
-            """,
-            "CREATE INDEX groupreg_class_requests_status"
-            " ON groupreg_class_requests (status, request_id)",
-            "CREATE INDEX groupreg_class_requests_room"
-            " ON groupreg_class_requests (room_id, status)",
         ),
     ),
 )
 
 ACTIVE = "active"
 CLOSED = "closed"
-PENDING = "pending"
 
 
 @attrs.frozen(slots=True)
@@ -114,51 +94,13 @@ class CodeRow:
     room_id: str | None
 
 
-@attrs.frozen(slots=True)
-class ClassRequest:
-    request_id: int
-    room_id: str
-    requester: str
-    from_class: str
-    to_class: str
-    category: str | None
-    requested_ts: int
-    status: str
-    decided_by: str | None
-    decided_ts: int | None
-    note: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "request_id": self.request_id,
-            "room_id": self.room_id,
-            "requester": self.requester,
-            "from_class": self.from_class,
-            "to_class": self.to_class,
-            "category": self.category,
-            "requested_ts": self.requested_ts,
-            "status": self.status,
-            "decided_by": self.decided_by,
-            "decided_ts": self.decided_ts,
-            "note": self.note,
-        }
-
-
 _ROOM_COLUMNS = (
     "room_id, code, room_class, category, creator, created_ts, status, status_ts"
-)
-_REQUEST_COLUMNS = (
-    "request_id, room_id, requester, from_class, to_class, category,"
-    " requested_ts, status, decided_by, decided_ts, note"
 )
 
 
 def _room(t: tuple[Any, ...]) -> RoomRow:
     return RoomRow(*t)
-
-
-def _request(t: tuple[Any, ...]) -> ClassRequest:
-    return ClassRequest(*t)
 
 
 class RoomStore:
@@ -356,90 +298,3 @@ class RoomStore:
         closed = await self._db.run("close_room", txn_fn)
         await self._invalidate(room_id)
         return closed
-
-    # -- class requests -----------------------------------------------------
-
-    async def add_request(
-        self,
-        room_id: str,
-        requester: str,
-        from_class: str,
-        to_class: str,
-        category: str | None,
-        now_ms: int,
-    ) -> ClassRequest:
-        """Queue a move for approval; an earlier pending request of the same
-        room is superseded (one question per room at a time)."""
-
-        def txn_fn(txn: Cursor) -> ClassRequest:
-            txn.execute(
-                "UPDATE groupreg_class_requests SET status = 'superseded',"
-                " decided_ts = ? WHERE room_id = ? AND status = ?",
-                (now_ms, room_id, PENDING),
-            )
-            txn.execute(
-                "INSERT INTO groupreg_class_requests"
-                " (room_id, requester, from_class, to_class, category,"
-                " requested_ts, status) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " RETURNING request_id",
-                (room_id, requester, from_class, to_class, category, now_ms, PENDING),
-            )
-            row = txn.fetchone()
-            assert row is not None
-            return ClassRequest(
-                int(row[0]),
-                room_id,
-                requester,
-                from_class,
-                to_class,
-                category,
-                now_ms,
-                PENDING,
-                None,
-                None,
-                None,
-            )
-
-        return await self._db.run("add_class_request", txn_fn)
-
-    async def request(self, request_id: int) -> ClassRequest | None:
-        def txn_fn(txn: Cursor) -> ClassRequest | None:
-            txn.execute(
-                f"SELECT {_REQUEST_COLUMNS} FROM groupreg_class_requests"
-                " WHERE request_id = ?",
-                (request_id,),
-            )
-            row = txn.fetchone()
-            return _request(row) if row else None
-
-        return await self._db.run("class_request", txn_fn)
-
-    async def requests(
-        self, status: str | None, start: int, limit: int
-    ) -> list[ClassRequest]:
-        where, args = ("WHERE status = ? ", [status]) if status else ("", [])
-
-        def txn_fn(txn: Cursor) -> list[ClassRequest]:
-            txn.execute(
-                f"SELECT {_REQUEST_COLUMNS} FROM groupreg_class_requests {where}"
-                "ORDER BY request_id LIMIT ? OFFSET ?",
-                (*args, limit, start),
-            )
-            return [_request(r) for r in txn.fetchall()]
-
-        return await self._db.run("class_requests", txn_fn)
-
-    async def decide_request(
-        self, request_id: int, status: str, decided_by: str, note: str | None, now: int
-    ) -> bool:
-        """Record a decision; False if the request was no longer pending."""
-
-        def txn_fn(txn: Cursor) -> bool:
-            txn.execute(
-                "UPDATE groupreg_class_requests SET status = ?, decided_by = ?,"
-                " decided_ts = ?, note = ? WHERE request_id = ? AND status = ?",
-                (status, decided_by, now, note, request_id, PENDING),
-            )
-            return txn.rowcount == 1
-
-        return await self._db.run("decide_class_request", txn_fn)
