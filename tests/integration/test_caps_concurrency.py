@@ -10,7 +10,14 @@ import pytest
 from tests.harness.client import Http
 from tests.harness.homeserver import Homeserver
 from tests.integration.conftest import HomeserverFactory
-from tests.integration.groups import ADMIN, concurrent_joins, new_room, room_path
+from tests.integration.groups import (
+    ADMIN,
+    concurrent_joins,
+    join,
+    new_room,
+    reason,
+    room_path,
+)
 
 CONFIG: dict[str, Any] = {
     "profile": "generic",
@@ -39,3 +46,18 @@ async def test_forty_concurrent_joins_into_a_room_of_ten(hs: Homeserver) -> None
         f"{ADMIN}/rooms/{room_path(room_id)}"
     )
     assert status == 200 and info["member_count"] == 10
+
+
+async def test_a_broken_cap_check_fails_closed_not_500(hs: Homeserver) -> None:
+    """G6: when the cap check cannot run (its table is gone), a join is
+    refused with MODULE_UNAVAILABLE (fail closed, the default), never a 5xx;
+    once the table is back, joins work again."""
+    owner = hs.register()
+    room_id = await new_room(hs, owner, preset="public_chat")
+    hs.sql("ALTER TABLE groupreg_seats RENAME TO groupreg_seats_away")
+    try:
+        status, body = await join(hs, hs.register(), room_id)
+        assert (status, reason(body)) == (403, "MODULE_UNAVAILABLE"), body
+    finally:
+        hs.sql("ALTER TABLE groupreg_seats_away RENAME TO groupreg_seats")
+    assert (await join(hs, hs.register(), room_id))[0] == 200
