@@ -131,7 +131,7 @@ def build() -> tuple[RoomChecks, MemoryDatabase]:
         ),
     )
     counting.conn.execute(
-        "INSERT INTO groupreg_rooms VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO groupreg_rooms VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
         (ROOM, "G000000011", "medium", None, ALICE, 0, "active", 0),
     )
     return RoomChecks(api, services), counting

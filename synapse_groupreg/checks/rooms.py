@@ -42,6 +42,7 @@ ENCRYPTED = "m.room.encrypted"
 REDACTION = "m.room.redaction"
 POWER_LEVELS = "m.room.power_levels"
 CREATE = "m.room.create"
+TOMBSTONE = "m.room.tombstone"
 _PURGE_EVERY_MS = 60_000
 # How long a direct chat announced by on_create_room may take to send its
 # registration state (createRoom runs in one process, within seconds).
@@ -290,7 +291,7 @@ class RoomChecks:
         process; the writes are idempotent (store/roles.py), the release is
         left to the one process that runs background tasks."""
         event_type = event.type
-        if event_type not in (MEMBER, POWER_LEVELS, CREATE):
+        if event_type not in (MEMBER, POWER_LEVELS, CREATE, TOMBSTONE):
             return
         try:
             if event_type == MEMBER:
@@ -298,6 +299,10 @@ class RoomChecks:
                     await self._member_arrived_or_left(event, state)
                 return
             if event.state_key != "":
+                return
+            if event_type == TOMBSTONE:
+                if self._api.should_run_background_tasks():
+                    await self._upgraded(event)
                 return
             ordering = event.internal_metadata.stream_ordering or 0
             if event_type == CREATE:
@@ -366,6 +371,25 @@ class RoomChecks:
                 **refusal.params,
             },
         )
+
+    async def _upgraded(self, event: EventBase) -> None:
+        """A room upgrade (`/upgrade`) makes a new room, which Synapse does
+        not pass through on_create_room and to which it does not copy our
+        state, then tombstones the old one. The group moves over with its
+        registration, if the new room's create event names the old one as
+        its predecessor."""
+        new_room_id = event.content.get("replacement_room")
+        if not isinstance(new_room_id, str):
+            return
+        create = (await self._api.get_room_state(new_room_id, [(CREATE, "")])).get(
+            (CREATE, "")
+        )
+        predecessor = create.content.get("predecessor") if create is not None else None
+        if not predecessor or predecessor.get("room_id") != event.room_id:
+            return
+        new = await self._s.rooms.carry_over(event.room_id, new_room_id, event.sender)
+        if new is not None:
+            await self._s.room_state.publish(new)
 
     async def _purge(self) -> None:
         purged = await self._s.caps.purge_expired()

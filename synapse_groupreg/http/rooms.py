@@ -29,7 +29,7 @@ from synapse_groupreg.services import Services
 from synapse_groupreg.store.class_requests import ClassRequest
 from synapse_groupreg.store.rooms import ACTIVE, RoomRow
 
-_STATUSES = ("active", "closed")
+_STATUSES = ("active", "closed", "upgraded")
 _REQUEST_STATUSES = ("pending", "approved", "rejected", "superseded")
 JsonDict = dict[str, Any]
 

@@ -205,6 +205,21 @@ class RoomRegistry:
         )
         return classes.qualification_refusal(room_class, level, credit, approved)
 
+    async def carry_over(
+        self, old_room_id: str, new_room_id: str, actor: str
+    ) -> RoomRow | None:
+        """A room upgrade replaced a group's room: the group, its code and its
+        creator's responsibility move to the new room (B4)."""
+        new = await self._store.carry_over(old_room_id, new_room_id, self._now_ms())
+        if new is not None:
+            await self._audit.record(
+                actor,
+                "room.upgraded",
+                old_room_id,
+                {"replacement_room": new_room_id, "code": new.code},
+            )
+        return new
+
     async def close(self, room_id: str, actor: str, reason: str) -> bool:
         """Close a group and retire its code (for D2, 关闭群组). The status
         shows in every lookup at once, on every worker."""

@@ -36,13 +36,16 @@ MIGRATIONS = (
             """
             CREATE TABLE groupreg_rooms (
                 room_id TEXT PRIMARY KEY,
-                code TEXT UNIQUE,           -- NULL for direct chats, which have none
+                code TEXT UNIQUE,           -- NULL for direct chats, which have none,
+                                            -- and for rooms replaced by an upgrade
                 room_class TEXT NOT NULL,   -- a configured class, or 'direct'
                 category TEXT,              -- NULL until someone sets one
-                creator TEXT NOT NULL,      -- the sender of m.room.create
+                creator TEXT NOT NULL,      -- the sender of m.room.create (of the
+                                            -- first room, across upgrades)
                 created_ts BIGINT NOT NULL,
-                status TEXT NOT NULL,       -- 'active' or 'closed'
-                status_ts BIGINT NOT NULL   -- when the status last changed
+                status TEXT NOT NULL,       -- 'active', 'closed' or 'upgraded'
+                status_ts BIGINT NOT NULL,  -- when the status last changed
+                replaced_by TEXT            -- the room an upgrade moved the group to
             )
             """,
             "CREATE INDEX groupreg_rooms_creator ON groupreg_rooms (creator, status)",
@@ -53,6 +56,8 @@ MIGRATIONS = (
 
 ACTIVE = "active"
 CLOSED = "closed"
+#: The group moved to another room by a room upgrade (`replaced_by`).
+UPGRADED = "upgraded"
 
 
 @attrs.frozen(slots=True)
@@ -67,6 +72,7 @@ class RoomRow:
     created_ts: int
     status: str
     status_ts: int
+    replaced_by: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,6 +84,7 @@ class RoomRow:
             "created_ts": self.created_ts,
             "status": self.status,
             "status_ts": self.status_ts,
+            "replaced_by": self.replaced_by,
         }
 
 
@@ -95,7 +102,8 @@ class CodeRow:
 
 
 _ROOM_COLUMNS = (
-    "room_id, code, room_class, category, creator, created_ts, status, status_ts"
+    "room_id, code, room_class, category, creator, created_ts, status, status_ts,"
+    " replaced_by"
 )
 
 
@@ -193,7 +201,7 @@ class RoomStore:
             )
             txn.execute(
                 f"INSERT INTO groupreg_rooms ({_ROOM_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 attrs.astuple(row),
             )
             return row
@@ -275,6 +283,54 @@ class RoomStore:
 
         await self._db.run("set_room_class", txn_fn)
         await self._invalidate(room_id)
+
+    async def carry_over(
+        self, old_room_id: str, new_room_id: str, now_ms: int
+    ) -> RoomRow | None:
+        """Move an active group's registration (code, class, category,
+        creator) to the room that replaced it in an upgrade; the old room is
+        marked upgraded. None if the old room is not an active registered
+        group or the new one is registered already."""
+
+        def txn_fn(txn: Cursor) -> RoomRow | None:
+            txn.execute(
+                f"SELECT {_ROOM_COLUMNS} FROM groupreg_rooms WHERE room_id = ?",
+                (old_room_id,),
+            )
+            found = txn.fetchone()
+            if found is None or _room(found).status != ACTIVE:
+                return None
+            old = _room(found)
+            txn.execute(
+                "SELECT 1 FROM groupreg_rooms WHERE room_id = ?", (new_room_id,)
+            )
+            if txn.fetchone() is not None:
+                return None
+            txn.execute(
+                "UPDATE groupreg_rooms SET status = ?, status_ts = ?, code = NULL,"
+                " replaced_by = ? WHERE room_id = ?",
+                (UPGRADED, now_ms, new_room_id, old_room_id),
+            )
+            new = attrs.evolve(
+                old, room_id=new_room_id, created_ts=now_ms, status_ts=now_ms
+            )
+            txn.execute(
+                f"INSERT INTO groupreg_rooms ({_ROOM_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                attrs.astuple(new),
+            )
+            if old.code is not None:
+                txn.execute(
+                    "UPDATE groupreg_codes SET room_id = ? WHERE code = ?",
+                    (new_room_id, old.code),
+                )
+            return new
+
+        new = await self._db.run("carry_over_room", txn_fn)
+        if new is not None:
+            await self._invalidate(old_room_id)
+            await self._invalidate(new_room_id)
+        return new
 
     async def close(self, room_id: str, now_ms: int) -> bool:
         """Mark a room closed and retire its code (D2 will call this). The

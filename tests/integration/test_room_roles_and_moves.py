@@ -238,3 +238,37 @@ async def test_a_room_that_fits_moves_at_once(hs: Homeserver) -> None:
     assert (await join(hs, hs.register(), room_id))[0] == 200
     status, body = await join(hs, hs.register(), room_id)
     assert (status, reason(body)) == (403, "ROOM_FULL")
+
+
+async def test_an_upgraded_room_keeps_its_registration(hs: Homeserver) -> None:
+    """B4: a room upgrade makes a new room without our state; the group
+    moves there with its code, class and creator, the old room is marked
+    upgraded, and the class's cap holds in the new room."""
+    owner, admin = hs.register(), hs.register(admin=True)
+    room_id = await new_room(hs, owner, org_groupreg_class="tiny", preset="public_chat")
+    status, registration = await state(hs, owner, room_id, ROOM_STATE)
+    status, body = await Http(hs, owner.access_token).post(
+        f"/_matrix/client/v3/rooms/{room_path(room_id)}/upgrade",
+        {"new_version": "12"},
+    )
+    assert status == 200, body
+    new_room_id = body["replacement_room"]
+
+    async def carried() -> Any:
+        return (await state(hs, owner, new_room_id, ROOM_STATE))[1]
+
+    content = await eventually(carried, lambda c: c == registration)
+    assert content == registration
+    http = Http(hs, admin.access_token)
+    status, found = await http.get(f"{ADMIN}/rooms?code={registration['code']}")
+    assert [r["room_id"] for r in found["rooms"]] == [new_room_id]
+    status, old = await http.get(f"{ADMIN}/rooms/{room_path(room_id)}")
+    assert (old["status"], old["replaced_by"], old["code"]) == (
+        "upgraded",
+        new_room_id,
+        None,
+    )
+    for _ in range(2):
+        assert (await join(hs, hs.register(), new_room_id))[0] == 200
+    status, body = await join(hs, hs.register(), new_room_id)
+    assert (status, reason(body)) == (403, "ROOM_FULL")

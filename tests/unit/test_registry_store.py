@@ -70,3 +70,29 @@ def test_room_reads_are_cached_and_writes_invalidate_them() -> None:
     resolve(rooms.close("!a:x", 9))
     closed = resolve(rooms.room("!a:x"))
     assert closed is not None and closed.status == CLOSED
+
+
+def test_an_upgrade_carries_the_registration_over() -> None:
+    """B4: the code moves to the replacement room, once."""
+    store, memory, _ = memory_store()
+    rooms = store.rooms
+    code = resolve(rooms.allocate_code(code_maker, ALICE, "small", "work", 1))
+    resolve(rooms.register("!old:x", code, "small", "work", ALICE, 2))
+    new = resolve(rooms.carry_over("!old:x", "!new:x", 3))
+    assert new is not None and (new.code, new.room_class, new.creator) == (
+        code,
+        "small",
+        ALICE,
+    )
+    old = resolve(rooms.room("!old:x"))
+    assert old is not None and (old.status, old.code, old.replaced_by) == (
+        "upgraded",
+        None,
+        "!new:x",
+    )
+    assert resolve(rooms.room_by_code(code)) == new
+    assert resolve(rooms.carry_over("!old:x", "!other:x", 4)) is None
+    bound = memory.conn.execute(
+        "SELECT room_id FROM groupreg_codes WHERE code = ?", (code,)
+    ).fetchall()
+    assert bound == [("!new:x",)]
