@@ -21,6 +21,7 @@ from synapse.config._base import ConfigError
 from synapse_groupreg.config._reader import Section, parse_duration_ms
 from synapse_groupreg.config.identity import CovenantConfig, IdentityConfig
 from synapse_groupreg.config.logs import LogsConfig
+from synapse_groupreg.config.rooms import RoomsConfig
 
 __all__ = [
     "CHECKS",
@@ -131,6 +132,8 @@ class GroupRegConfig:
     digest: str
     identity: IdentityConfig
     covenant: CovenantConfig
+    #: Room classes, caps, registration codes, federation (B1-B7).
+    rooms: RoomsConfig
 
     @property
     def real_name(self) -> bool:
@@ -172,6 +175,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         covenant=CovenantConfig.read(
             root.section("covenant"), default_required=profile is Profile.CN
         ),
+        rooms=RoomsConfig.read(root.section("rooms"), profile is Profile.CN),
     )
     root.finish()
     return config
