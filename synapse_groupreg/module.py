@@ -17,8 +17,10 @@ from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.checks import blacklist as checks_blacklist
 from synapse_groupreg.checks import covenant as covenant_checks
+from synapse_groupreg.checks import federation as federation_checks
 from synapse_groupreg.checks import identity as identity_checks
 from synapse_groupreg.checks import netlog as checks_netlog
+from synapse_groupreg.checks import rooms as room_checks
 from synapse_groupreg.checks import sanctions as checks_sanctions
 from synapse_groupreg.config import GroupRegConfig, parse_config
 from synapse_groupreg.export import SectionSource
@@ -26,11 +28,20 @@ from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
-from synapse_groupreg.sanctions.wiring import build_discipline, connect_identity
+from synapse_groupreg.room_state import RoomState
+from synapse_groupreg.rooms.accountability import Accountability
+from synapse_groupreg.rooms.caps import Caps
+from synapse_groupreg.rooms.moves import ClassMoves
+from synapse_groupreg.rooms.registry import RoomRegistry
+from synapse_groupreg.sanctions.wiring import (
+    build_discipline,
+    connect_identity,
+    connect_registry,
+)
 from synapse_groupreg.services import Services
-from synapse_groupreg.standing import RealNameOff
+from synapse_groupreg.standing import IdentityLevels, RealNameOff
 from synapse_groupreg.store import MIGRATIONS, Store
-from synapse_groupreg.store.database import Database, apply_migrations
+from synapse_groupreg.store.database import CacheSupport, Database, apply_migrations
 from synapse_groupreg.wiring import build_identity
 
 logger = logging.getLogger(__name__)
@@ -40,6 +51,7 @@ logger = logging.getLogger(__name__)
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (checks_netlog.register,)
 CHECKS += (identity_checks.register, covenant_checks.register)
+CHECKS += (room_checks.register, federation_checks.register)
 CHECKS += (checks_blacklist.register, checks_sanctions.register)
 
 
@@ -66,10 +78,14 @@ class GroupRegModule:
         finally:
             conn.close()
 
-        store = Store(Database(engine, api.run_db_interaction))
+        caches = CacheSupport(
+            api.server_name,
+            hs.clock(api),
+            api.register_cached_function,
+            api.invalidate_cache,
+        )
+        store = Store(Database(engine, api.run_db_interaction, caches))
         audit = AuditLog(store.audit, api.get_current_time_msec)
-        notices = Notices(api, store.notices, config.notices)
-        discipline = build_discipline(api, config, store, audit, notices)
         netlog = (
             NetworkLog(
                 store.netlog, api.get_current_time_msec, config.logs.retention_ms
@@ -80,11 +96,28 @@ class GroupRegModule:
         exports: dict[str, SectionSource] = {"audit": audit.records}
         if netlog is not None:
             exports["network"] = netlog.records
+        notices = Notices(api, store.notices, config.notices)
+        discipline = build_discipline(api, config, store, audit, notices)
         exports["sanctions"] = discipline.sanctions.records
         exports["blacklist"] = discipline.blacklist.records
         identity, selfservice = build_identity(api, config, store, audit, notices)
         if identity is not None:
             connect_identity(discipline, identity)
+        identity_levels: IdentityLevels = (
+            identity if identity is not None else RealNameOff()
+        )
+        credit = discipline.credit
+        rooms = config.rooms
+        registry = RoomRegistry(
+            rooms,
+            store.rooms,
+            store.seats,
+            audit,
+            api.get_current_time_msec,
+            identity_levels,
+            credit,
+        )
+        connect_registry(discipline, registry)
         self.services = services = Services(
             api=api,
             config=config,
@@ -92,17 +125,29 @@ class GroupRegModule:
             audit=audit,
             notices=notices,
             guard=Guard(config.fail, api.server_name),
-            identity_levels=identity if identity is not None else RealNameOff(),
-            credit=discipline.credit,
+            identity_levels=identity_levels,
+            credit=credit,
             netlog=netlog,
             exports=exports,
+            rooms=registry,
+            caps=Caps(rooms, store.seats, api.get_current_time_msec),
+            roles=Accountability(store.roles, audit, rooms.admin_power_level),
+            room_state=RoomState(api),
+            moves=ClassMoves(
+                rooms,
+                registry,
+                store.rooms,
+                store.class_requests,
+                audit,
+                api.get_current_time_msec,
+            ),
+            identity=identity,
+            selfservice=selfservice,
             credit_ledger=discipline.credit,
             sanctions=discipline.sanctions,
             blacklist=discipline.blacklist,
             violations=discipline.violations,
             emergency=discipline.emergency,
-            identity=identity,
-            selfservice=selfservice,
         )
 
         for register in CHECKS:

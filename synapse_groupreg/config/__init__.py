@@ -22,6 +22,7 @@ from synapse_groupreg.config._reader import Section, parse_duration_ms
 from synapse_groupreg.config.credit import CreditConfig
 from synapse_groupreg.config.identity import CovenantConfig, IdentityConfig
 from synapse_groupreg.config.logs import LogsConfig
+from synapse_groupreg.config.rooms import RoomsConfig
 from synapse_groupreg.config.sanctions import BlacklistConfig, SanctionsConfig
 
 __all__ = [
@@ -138,6 +139,8 @@ class GroupRegConfig:
     blacklist: BlacklistConfig
     identity: IdentityConfig
     covenant: CovenantConfig
+    #: Room classes, caps, registration codes, federation (B1-B7).
+    rooms: RoomsConfig
 
     @property
     def real_name(self) -> bool:
@@ -184,6 +187,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         covenant=CovenantConfig.read(
             root.section("covenant"), default_required=profile is Profile.CN
         ),
+        rooms=RoomsConfig.read(root.section("rooms"), profile is Profile.CN),
     )
     root.finish()
     return config

@@ -16,7 +16,11 @@ from synapse_groupreg.notices import Notices
 from synapse_groupreg.sanctions.automatic import Violations
 from synapse_groupreg.sanctions.emergency import Emergency
 from synapse_groupreg.sanctions.matrix import RoomActions
-from synapse_groupreg.sanctions.registry import NoRegistry, RoomDirectory
+from synapse_groupreg.sanctions.registry import (
+    NoRegistry,
+    RegistryDirectory,
+    RoomDirectory,
+)
 from synapse_groupreg.sanctions.service import SanctionService
 from synapse_groupreg.sanctions.statements import Statements
 from synapse_groupreg.store import Store
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from synapse.module_api import ModuleApi
 
     from synapse_groupreg.identity.service import IdentityService
+    from synapse_groupreg.rooms.registry import RoomRegistry
 
 
 @attrs.frozen(slots=True)
@@ -126,3 +131,10 @@ def connect_identity(discipline: Discipline, identity: IdentityService) -> None:
     identity.add_hash_hold(blacklist.holds_person)
     blacklist.persons = identity
     blacklist.on_person_released.append(identity.release_person_hash)
+
+
+def connect_registry(discipline: Discipline, registry: RoomRegistry) -> None:
+    """Closing a room retires its registration code and lists it closed in
+    the registry (D2); statements name the code; emergencies select by
+    class and category (D6)."""
+    discipline.sanctions.registry = RegistryDirectory(registry)

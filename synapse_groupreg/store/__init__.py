@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from synapse_groupreg.store import audit, netlog, notices, verification
 from synapse_groupreg.store import blacklist as blacklist_store
+from synapse_groupreg.store import class_requests as class_requests_store
 from synapse_groupreg.store import credit as credit_store
 from synapse_groupreg.store import identity as identity_store
+from synapse_groupreg.store import roles as roles_store
+from synapse_groupreg.store import rooms as rooms_store
 from synapse_groupreg.store import sanctions as sanction_store
+from synapse_groupreg.store import seats as seats_store
 from synapse_groupreg.store import violations as violation_store
 from synapse_groupreg.store.database import Database, Migration
 
@@ -19,6 +23,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     *netlog.MIGRATIONS,
 )
 MIGRATIONS += (*identity_store.MIGRATIONS, *verification.MIGRATIONS)
+MIGRATIONS += (
+    *rooms_store.MIGRATIONS,
+    *seats_store.MIGRATIONS,
+    *roles_store.MIGRATIONS,
+    *class_requests_store.MIGRATIONS,
+)
 # Credit, sanctions and the blacklist build their stores in
 # sanctions/wiring.py (they need Synapse's cache machinery); only their
 # schema is listed here.
@@ -39,3 +49,7 @@ class Store:
         self.notices = notices.NoticeStore(db)
         self.netlog = netlog.NetworkLogStore(db)
         self.verification = verification.VerificationStore(db)
+        self.rooms = rooms_store.RoomStore(db)
+        self.seats = seats_store.SeatStore(db)
+        self.roles = roles_store.RoleStore(db)
+        self.class_requests = class_requests_store.ClassRequestStore(db)
