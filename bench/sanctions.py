@@ -100,6 +100,9 @@ class Api:
     def is_mine(self, user_id: str) -> bool:
         return user_id.endswith(":" + SERVER)
 
+    def should_run_background_tasks(self) -> bool:
+        return True
+
 
 async def _no_invalidate(func: Any, keys: tuple[Any, ...]) -> None:
     func.invalidate(keys)
@@ -219,6 +222,7 @@ def build(rooms: int, blacklisted: int, globs: int) -> tuple[Any, Counted]:
     services.notices = Bot()
     services.guard = Guard(config.fail, SERVER)
     services.config = config
+    services.api = Api()
     checks = (
         BlacklistChecks(services),
         SanctionChecks(Api(), services),  # type: ignore[arg-type]

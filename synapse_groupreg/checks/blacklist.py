@@ -10,11 +10,14 @@ A remote user's join reaches it at make_join (synapse/handlers/federation.py,
 invite reaches `federated_user_may_invite` (`on_invite_request`), so a
 listed server's users can neither join our rooms nor invite our users. The
 spam-checker callbacks refuse room creation, joins and invites before any
-event is built, with the same message.
+event is built, with the same message. A remote user whose own server is
+already in the room joins without make_join here; `on_new_event` removes
+such a member if listed.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -22,9 +25,17 @@ from typing import Any, Literal
 from synapse.api.errors import Codes
 from synapse.module_api import NOT_SPAM, EventBase, ModuleApi, StateMap
 
+from synapse_groupreg.audit import SYSTEM
 from synapse_groupreg.blacklist.model import BlacklistIndex, refusal_for
-from synapse_groupreg.reasons import Refusal, to_spam_result, to_synapse_error
+from synapse_groupreg.reasons import (
+    Refusal,
+    message,
+    to_spam_result,
+    to_synapse_error,
+)
 from synapse_groupreg.services import Services
+
+logger = logging.getLogger(__name__)
 
 CHECK = "blacklist"
 MEMBER = "m.room.member"
@@ -35,7 +46,8 @@ SpamAnswer = Literal["NOT_SPAM"] | tuple[Codes, dict[str, str]]
 def register(api: ModuleApi, services: Services) -> None:
     checks = BlacklistChecks(services)
     api.register_third_party_rules_callbacks(
-        check_event_allowed=checks.check_event_allowed
+        check_event_allowed=checks.check_event_allowed,
+        on_new_event=checks.on_new_event,
     )
     api.register_spam_checker_callbacks(
         user_may_create_room=checks.user_may_create_room,
@@ -77,6 +89,8 @@ def invite_refusal(
 
 class BlacklistChecks:
     def __init__(self, services: Services) -> None:
+        self._services = services
+        self._api = services.api
         self._blacklist = services.blacklist
         self._notices = services.notices
         self._guard = services.guard
@@ -137,6 +151,42 @@ class BlacklistChecks:
             if listed is not None:
                 return refusal_for(listed, "room")
         return None
+
+    async def on_new_event(self, event: EventBase, state: StateMap[Any]) -> None:
+        """A remote user's join that never passed make_join here: a server
+        already in the room builds its users' joins itself and sends them
+        over (`RoomMemberHandler._should_perform_remote_join` on its side).
+        A listed user (or a user of a listed server) who arrives that way
+        is removed at once, on the one process that runs background tasks."""
+        if event.type != MEMBER or event.content.get("membership") != "join":
+            return
+        member = event.get_state_key()
+        if member is None or not self._api.should_run_background_tasks():
+            return
+        try:
+            if self._api.is_mine(member):
+                return  # made here: check_event_allowed judged it
+            index = await self._blacklist.index()
+            listed = index.user(member, self._blacklist.now_ms())
+            if listed is None:
+                return
+            text = message(refusal_for(listed, "self"), self._language)
+            removed = await self._services.room_state.remove(
+                event.room_id, member, text
+            )
+            await self._services.audit.record(
+                SYSTEM,
+                "blacklist.removed",
+                event.room_id,
+                {
+                    "user_id": member,
+                    "event_id": event.event_id,
+                    "entry_id": f"B{listed.entry_id}",
+                    "removed": removed,
+                },
+            )
+        except Exception:
+            logger.exception("could not remove blacklisted %s", member)
 
     def _bot_invited(self, state: StateMap[Any], user_id: str) -> bool:
         member = state.get((MEMBER, user_id))

@@ -4,6 +4,8 @@ and our users cannot invite them; once the entry goes, all of it works."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -77,3 +79,68 @@ async def test_a_blacklisted_server_cannot_invite_or_join(
     assert status == 200, answer
     status, answer = await _remote_join(other, outsider.access_token, our_room, home)
     assert status == 200, answer
+
+
+async def _joined_everywhere(
+    hs: Homeserver, token: str, room_id: str, expected: int
+) -> None:
+    deadline = time.monotonic() + 30
+    count = 0
+    while time.monotonic() < deadline:
+        status, body = await Http(hs, token).get(
+            f"{MATRIX}/rooms/{quote(room_id)}/joined_members"
+        )
+        count = len(body.get("joined", {})) if status == 200 else 0
+        if count >= expected:
+            return
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"{hs.server_name} sees {count} members, not {expected}")
+
+
+async def _membership(hs: Homeserver, token: str, room_id: str, user_id: str) -> Any:
+    status, content = await Http(hs, token).get(
+        f"{MATRIX}/rooms/{quote(room_id)}/state/m.room.member/{quote(user_id)}"
+    )
+    return content.get("membership") if status == 200 else None
+
+
+async def test_a_listed_server_member_let_in_by_its_own_server_is_removed(
+    servers: tuple[Homeserver, Homeserver],
+) -> None:
+    """D4 server: once a server is in one of our rooms, it builds its users'
+    joins itself (no make_join here); a user of a listed server who joins
+    that way is removed as soon as the join arrives."""
+    home, other = servers
+    admin, resident = home.register(admin=True), home.register()
+    early, late = other.register(), other.register()
+    our_room = await new_room(home, resident, name="mixed", preset="public_chat")
+    status, answer = await _remote_join(other, early.access_token, our_room, home)
+    assert status == 200, answer
+    # Until `other` holds the room's whole state (a partial-state join
+    # completes in the background) it still asks us with make_join.
+    await _joined_everywhere(other, early.access_token, our_room, 2)
+    status, entry = await Http(home, admin.access_token).post(
+        f"{ADMIN}/blacklist",
+        {"kind": "server", "target": other.server_name, "reason": "spam source"},
+    )
+    assert status == 200, entry
+    try:
+        status, answer = await _remote_join(other, late.access_token, our_room, home)
+        assert status == 200, answer  # `other` made the join itself
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            seen = await _membership(
+                home, resident.access_token, our_room, late.user_id
+            )
+            if seen == "leave":
+                break
+            await asyncio.sleep(0.5)
+        assert seen == "leave", seen
+        status, audit = await Http(home, admin.access_token).get(
+            f"{ADMIN}/audit?action=blacklist.removed"
+        )
+        assert any(e["details"]["user_id"] == late.user_id for e in audit["entries"])
+    finally:
+        await Http(home, admin.access_token).delete(
+            f"{ADMIN}/blacklist/{entry['entry_id']}?reason=done"
+        )
