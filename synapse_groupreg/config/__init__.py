@@ -19,6 +19,7 @@ import attrs
 from synapse.config._base import ConfigError
 
 from synapse_groupreg.config._reader import Section, parse_duration_ms
+from synapse_groupreg.config.content import ContentConfig
 
 __all__ = [
     "CHECKS",
@@ -126,6 +127,7 @@ class GroupRegConfig:
     #: sha256 of the raw YAML block, recorded in the audit log at each start
     #: so that an inspector can tell when the rules changed.
     digest: str
+    content: ContentConfig
 
     @property
     def real_name(self) -> bool:
@@ -158,6 +160,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         digest=hashlib.sha256(
             json.dumps(raw, sort_keys=True, default=str).encode()
         ).hexdigest(),
+        content=ContentConfig.read(root.section("content"), cn=profile is Profile.CN),
     )
     root.finish()
     return config
