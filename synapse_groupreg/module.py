@@ -15,7 +15,9 @@ from synapse.module_api import ModuleApi
 from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
+from synapse_groupreg.checks import content as content_checks
 from synapse_groupreg.config import GroupRegConfig, parse_config
+from synapse_groupreg.content import build_content
 from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
 from synapse_groupreg.notices import Notices
@@ -30,6 +32,7 @@ logger = logging.getLogger(__name__)
 #: callbacks of one kind in registration order; the first refusal wins).
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = ()
+CHECKS += (content_checks.register,)
 
 
 class GroupRegModule:
@@ -56,14 +59,18 @@ class GroupRegModule:
             conn.close()
 
         store = Store(Database(engine, api.run_db_interaction))
+        audit = AuditLog(store.audit, api.get_current_time_msec)
+        # D1: the credit system's penalty hook goes here once it exists.
+        content = build_content(api, config, store, audit, penalties=None)
         self.services = services = Services(
             config=config,
             store=store,
-            audit=AuditLog(store.audit, api.get_current_time_msec),
+            audit=audit,
             notices=Notices(api, store.notices, config.notices),
             guard=Guard(config.fail),
             identity_levels=RealNameOff(),
             credit=None,
+            content=content,
         )
 
         for register in CHECKS:

@@ -8,6 +8,7 @@ import attrs
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.config import GroupRegConfig
+from synapse_groupreg.content import ContentServices
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.standing import CreditScores, IdentityLevels
 from synapse_groupreg.store import Store
@@ -24,3 +25,5 @@ class Services:
     identity_levels: IdentityLevels
     #: Credit scores, None until the credit system is configured.
     credit: CreditScores | None
+    #: The prohibited-content filter (C1-C4, C6): lists, decision, hits.
+    content: ContentServices | None = None

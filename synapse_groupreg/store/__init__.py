@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
-from synapse_groupreg.store import audit, notices
+from synapse_groupreg.store import audit, content_hits, keywords, notices
 from synapse_groupreg.store.database import Database, Migration
 
 MIGRATIONS: tuple[Migration, ...] = (*audit.MIGRATIONS, *notices.MIGRATIONS)
+MIGRATIONS += (*keywords.MIGRATIONS, *content_hits.MIGRATIONS)
 
 
 class Store:
@@ -18,3 +19,5 @@ class Store:
         self.db = db
         self.audit = audit.AuditStore(db)
         self.notices = notices.NoticeStore(db)
+        self.keywords = keywords.KeywordStore(db)
+        self.content_hits = content_hits.ContentHitStore(db)
