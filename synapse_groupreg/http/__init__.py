@@ -7,12 +7,16 @@ compares the two).
 
 from __future__ import annotations
 
+from typing import Any
+
 from synapse_groupreg.http.admin import AdminApi
 from synapse_groupreg.http.base import Route
 from synapse_groupreg.http.client import ClientApi
+from synapse_groupreg.http.keywords import KeywordsApi
 from synapse_groupreg.services import Services
 
-API_CLASSES = (ClientApi, AdminApi)
+API_CLASSES: tuple[type[Any], ...] = (ClientApi, AdminApi)
+API_CLASSES += (KeywordsApi,)
 
 
 def all_routes(services: Services) -> list[Route]:
