@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from synapse_groupreg.config.content import Labels
-from synapse_groupreg.content.extract import FIELD_LABELS, Text
+from synapse_groupreg.content.extract import DISPLAYNAME, FIELD_LABELS, Text
 from synapse_groupreg.content.hits import HitLog
 from synapse_groupreg.content.lists import KeywordLists, Snapshot
 from synapse_groupreg.keywords import Hit
 from synapse_groupreg.reasons import Reason, Refusal
 from synapse_groupreg.store.content_hits import HitRow
+
+#: A prohibited display name is recorded once per this time (see `_record`).
+NAME_REPEAT_MS = 3600_000
 
 
 class ContentFilter:
@@ -34,6 +37,7 @@ class ContentFilter:
         self._lists = lists
         self._hits = hits
         self._now_ms = now_ms
+        self._names_seen: dict[tuple[str, str, str, str], int] = {}
 
     def check(
         self,
@@ -62,7 +66,7 @@ class ContentFilter:
                 continue
             block = result.first_block
             if block is not None:
-                self._hits.add(
+                self._record(
                     self._row(snapshot, block, field, sender, room_id, None,
                               event_type, subject)
                 )  # fmt: skip
@@ -73,11 +77,28 @@ class ContentFilter:
             for field, hit in reviews:
                 if hit.category not in seen:
                     seen.add(hit.category)
-                    self._hits.add(
+                    self._record(
                         self._row(snapshot, hit, field, sender, room_id, event_id,
                                   event_type, subject)
                     )  # fmt: skip
         return None
+
+    def _record(self, row: HitRow) -> None:
+        """Queue a hit; a display name is recorded once an hour.
+
+        One change of a global display name makes Synapse write a member
+        event into every room the user is in; each is refused, but it is
+        one act, and must cost one record and one penalty, not one per room.
+        """
+        if row.field == DISPLAYNAME:
+            key = (row.user_id, row.category, row.keyword, row.action)
+            last = self._names_seen.get(key)
+            if last is not None and row.ts - last < NAME_REPEAT_MS:
+                return
+            if len(self._names_seen) >= 10_000:
+                self._names_seen.clear()  # a bound, not a cache policy
+            self._names_seen[key] = row.ts
+        self._hits.add(row)
 
     def blocks(self, texts: Sequence[Text]) -> bool:
         """Whether any text has a `block` category; records nothing (for

@@ -159,3 +159,16 @@ def test_audit_change_lists_words_until_the_cap() -> None:
         _list_change([], ["ABC1", "開獎"])["digest"]
         == (_list_change([], ["开奖", "abc1"])["digest"])
     )
+
+
+def test_a_display_name_change_is_one_record_not_one_per_room() -> None:
+    """One global name change is refused in every room the user is in;
+    it is recorded (and would be charged) once."""
+    content_filter, hits = _filter()
+    for room in ("!a:hs", "!b:hs", "!c:hs"):
+        refusal = content_filter.check([("displayname", "开奖王")], "@u:hs", room)
+        assert refusal is not None
+    assert len(hits.rows) == 1
+    content_filter.check([("body", "开奖")], "@u:hs", "!a:hs")
+    content_filter.check([("body", "开奖")], "@u:hs", "!a:hs")
+    assert len(hits.rows) == 3  # messages are each their own act
