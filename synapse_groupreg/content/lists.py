@@ -14,19 +14,26 @@ a message scanned meanwhile sees the old set or the new one, never a mix.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.config.content import (
-    CATEGORY_NAME,
     MAX_ENTRIES,
     Labels,
     default_labels,
+)
+from synapse_groupreg.content.entries import (
+    ImportResult,
+    ListError,
+    check_entries,
+    check_name,
+    decode_lines,
+    line_numbers,
+    list_change,
 )
 from synapse_groupreg.keywords import (
     Action,
@@ -34,7 +41,6 @@ from synapse_groupreg.keywords import (
     KeywordSet,
     normalise,
     parse_word_file,
-    validate_words,
 )
 from synapse_groupreg.store.keywords import (
     EXCEPTION,
@@ -47,13 +53,8 @@ from synapse_groupreg.store.keywords import (
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 #: `ModuleApi.defer_to_thread`: runs a function in Synapse's thread pool.
 ToThread = Callable[..., Awaitable[Any]]
-
-#: How many added or removed entries an audit entry lists word by word;
-#: beyond that it records counts and a digest (see `_list_change`).
-AUDIT_WORDS = 100
 
 
 @attrs.frozen(slots=True)
@@ -77,108 +78,6 @@ class Snapshot:
             c.row.name: Labels(c.row.label_zh, c.row.label_en) for c in categories
         }
         return cls(version, keywords, labels)
-
-
-class ListError(Exception):
-    """Bad input from an admin: which field, why, and per-entry problems."""
-
-    def __init__(
-        self, field: str, message: str, entries: Sequence[tuple[int, str]] = ()
-    ) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.entries = list(entries)
-
-
-@attrs.frozen(slots=True)
-class ImportResult:
-    """What an import did: entries added, lines left out and why."""
-
-    category: str
-    kind: str
-    added: int
-    total: int
-    #: (line number, message) for every line not stored.
-    errors: list[tuple[int, str]]
-    version: int
-
-
-def _digest(entries: Sequence[str]) -> str:
-    """sha256 over the normalised, sorted list: two lists that match the same
-    texts have the same digest, whatever their order or spelling."""
-    keys = sorted({normalise(e) for e in entries})
-    return hashlib.sha256("\n".join(keys).encode()).hexdigest()
-
-
-def _list_change(before: Sequence[str], after: Sequence[str]) -> dict[str, Any]:
-    """What changed in one list, for the audit log.
-
-    The audit log is read by admins and inspectors only, and a list is policy,
-    not personal data, so the words themselves are recorded: an inspector
-    must be able to see that a term was banned or unbanned. A bulk upload of
-    thousands would bloat every later verify and export, so past
-    `AUDIT_WORDS` the entry keeps counts and the digest of the new list.
-    """
-    old, new = set(before), set(after)
-    added = [e for e in after if e not in old]
-    removed = [e for e in before if e not in new]
-    change: dict[str, Any] = {
-        "count": len(after),
-        "added_count": len(added),
-        "removed_count": len(removed),
-        "digest": _digest(after),
-    }
-    if len(added) <= AUDIT_WORDS:
-        change["added"] = added
-    if len(removed) <= AUDIT_WORDS:
-        change["removed"] = removed
-    return change
-
-
-def check_entries(field: str, entries: Sequence[str]) -> None:
-    """Refuse a list with any entry that would not work as intended.
-
-    Raises:
-        ListError: naming the field and each bad entry by index.
-    """
-    if len(entries) > MAX_ENTRIES:
-        raise ListError(
-            field, f"'{field}' has {len(entries)} entries; at most {MAX_ENTRIES}"
-        )
-    problems = validate_words(entries)
-    if problems:
-        index, message = problems[0]
-        raise ListError(
-            field,
-            f"'{field}' entry {index} ({entries[index]!r}) {message}"
-            + (f"; {len(problems) - 1} more problems" if len(problems) > 1 else ""),
-            problems,
-        )
-
-
-def check_name(name: str) -> None:
-    if not CATEGORY_NAME.match(name):
-        raise ListError(
-            "category",
-            f"{name!r} is not a category name; use lower-case letters, digits "
-            "and '_' (at most 64), starting with a letter or digit",
-        )
-
-
-def decode_lines(raw: bytes) -> tuple[str, list[tuple[int, str]]]:
-    """Decode an uploaded list line by line, so one line that is not UTF-8
-    is reported on its own and costs no other line. Bad lines become empty
-    (keeping line numbers) and are returned as errors."""
-    lines: list[str] = []
-    errors: list[tuple[int, str]] = []
-    for number, line in enumerate(raw.split(b"\n"), start=1):
-        try:
-            lines.append(line.decode("utf-8"))
-        except UnicodeDecodeError as e:
-            lines.append("")
-            errors.append((number, f"is not valid UTF-8 (byte {e.start + 1})"))
-    return "\n".join(lines), errors
 
 
 class KeywordLists:
@@ -318,9 +217,9 @@ class KeywordLists:
         old_words = before.words if before else ()
         old_exceptions = before.exceptions if before else ()
         if words is not None or before is None:
-            details["words"] = _list_change(old_words, after.words)
+            details["words"] = list_change(old_words, after.words)
         if exceptions is not None or before is None:
-            details["exceptions"] = _list_change(old_exceptions, after.exceptions)
+            details["exceptions"] = list_change(old_exceptions, after.exceptions)
         await self._audit.record(admin, "keywords.put", name, details)
         await self.reload()
         return version, after, before is None
@@ -340,8 +239,8 @@ class KeywordLists:
                 "version": version,
                 "action": before.row.action,
                 "credit_penalty": before.row.credit_penalty,
-                "words": _list_change(before.words, ()),
-                "exceptions": _list_change(before.exceptions, ()),
+                "words": list_change(before.words, ()),
+                "exceptions": list_change(before.exceptions, ()),
             },
         )
         await self.reload()
@@ -368,7 +267,7 @@ class KeywordLists:
         existing = current.words if kind == WORD else current.exceptions
         if not replace:
             held = {normalise(e) for e in existing}
-            line_of = _line_numbers(text)
+            line_of = line_numbers(text)
             fresh = []
             for entry in entries:
                 if normalise(entry) in held:
@@ -408,16 +307,8 @@ class KeywordLists:
             "kind": kind,
             "replace": replace,
             "lines_rejected": len(errors),
-            "list": _list_change(old, new),
+            "list": list_change(old, new),
         }
         await self._audit.record(admin, "keywords.import", name, details)
         await self.reload()
         return ImportResult(name, kind, len(entries), len(new), sorted(errors), version)
-
-
-def _line_numbers(text: str) -> dict[str, int]:
-    """The first line each stripped entry appears on."""
-    lines: dict[str, int] = {}
-    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
-        lines.setdefault(line.strip(), number)
-    return lines

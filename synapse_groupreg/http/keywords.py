@@ -9,7 +9,7 @@ from synapse.api.errors import Codes, SynapseError
 
 from synapse_groupreg.config.content import Labels
 from synapse_groupreg.content import ContentServices
-from synapse_groupreg.content.lists import ListError
+from synapse_groupreg.content.entries import ListError
 from synapse_groupreg.http.base import (
     Body,
     Request,

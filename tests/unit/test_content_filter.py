@@ -6,17 +6,16 @@ from __future__ import annotations
 from typing import Any, cast
 
 from synapse_groupreg.config import Language
-from synapse_groupreg.content.filter import ContentFilter
-from synapse_groupreg.content.hits import HitLog
-from synapse_groupreg.content.lists import (
+from synapse_groupreg.content.entries import (
     AUDIT_WORDS,
-    KeywordLists,
     ListError,
-    Snapshot,
-    _list_change,
     check_entries,
     decode_lines,
+    list_change,
 )
+from synapse_groupreg.content.filter import ContentFilter
+from synapse_groupreg.content.hits import HitLog
+from synapse_groupreg.content.lists import KeywordLists, Snapshot
 from synapse_groupreg.reasons import Reason, message
 from synapse_groupreg.store.content_hits import HitRow
 from synapse_groupreg.store.keywords import CategoryLists, CategoryRow
@@ -148,16 +147,16 @@ def test_decode_lines_keeps_numbers_and_reports_bad_utf8() -> None:
 def test_audit_change_lists_words_until_the_cap() -> None:
     """F1: the audit says which words were added and removed; a bulk change
     is recorded by counts and a digest."""
-    change: dict[str, Any] = _list_change(["a1x", "b2y"], ["b2y", "c3z"])
+    change: dict[str, Any] = list_change(["a1x", "b2y"], ["b2y", "c3z"])
     assert change["added"] == ["c3z"] and change["removed"] == ["a1x"]
     assert change["count"] == 2
     big = [f"word{i}" for i in range(AUDIT_WORDS + 1)]
-    change = _list_change([], big)
+    change = list_change([], big)
     assert "added" not in change and change["added_count"] == AUDIT_WORDS + 1
     # The digest does not depend on order or spelling variants.
     assert (
-        _list_change([], ["ABC1", "開獎"])["digest"]
-        == (_list_change([], ["开奖", "abc1"])["digest"])
+        list_change([], ["ABC1", "開獎"])["digest"]
+        == (list_change([], ["开奖", "abc1"])["digest"])
     )
 
 
