@@ -18,10 +18,11 @@ Which callback sees what (Synapse 1.163):
   name and topic events createRoom writes, so local *state* events are
   scanned here and `check_event_for_spam` leaves them alone: each event is
   scanned once.
-- `user_may_create_room` gets the createRoom body before anything is
-  written (`handlers/room.py`), so a prohibited name, topic or alias is
-  refused without leaving half a room behind; it is skipped for server
-  admins, whom `check_event_allowed` then covers.
+- `on_create_room` gets the createRoom body before anything is written
+  (`handlers/room.py`, `create_room`), for server admins too, and a
+  `SynapseError` it raises reaches the client; so a prohibited name, topic
+  or alias is refused without leaving half a room behind. (The spam
+  checker's `user_may_create_room` is skipped for admins.)
 - `user_may_create_room_alias` covers `PUT /directory/room/{alias}` and
   createRoom's `room_alias_name` (`handlers/directory.py`,
   `create_association`), for admins too.
@@ -54,7 +55,7 @@ from synapse_groupreg.services import Services
 
 if TYPE_CHECKING:
     from synapse.events import EventBase
-    from synapse.module_api import ModuleApi, ProfileInfo, UserProfile
+    from synapse.module_api import ModuleApi, ProfileInfo, Requester, UserProfile
     from synapse.types import RoomAlias, StateMap
 
 logger = logging.getLogger(__name__)
@@ -74,12 +75,12 @@ class ContentChecks:
     def register(self) -> None:
         self._api.register_spam_checker_callbacks(
             check_event_for_spam=self.check_event_for_spam,
-            user_may_create_room=self.user_may_create_room,
             user_may_create_room_alias=self.user_may_create_room_alias,
             check_username_for_spam=self.check_username_for_spam,
         )
         self._api.register_third_party_rules_callbacks(
             check_event_allowed=self.check_event_allowed,
+            on_create_room=self.on_create_room,
             on_profile_update=self.on_profile_update,
         )
 
@@ -127,13 +128,14 @@ class ContentChecks:
 
     # -- rooms and aliases ------------------------------------------------------
 
-    async def user_may_create_room(
-        self, user_id: str, room_config: dict[str, Any]
-    ) -> Any:
+    async def on_create_room(
+        self, requester: Requester, room_config: dict[str, Any], is_admin: bool
+    ) -> None:
         """The createRoom body, before anything is written."""
+        user_id = requester.user.to_string()
         try:
             if self._is_bot(user_id):
-                return NOT_SPAM
+                return
             # Reviews are recorded when the room's events are checked, with
             # their event ids; here only a refusal matters.
             decision: Decision = self._filter.check(
@@ -141,9 +143,8 @@ class ContentChecks:
             )
         except Exception as e:
             decision = self._s.guard.failed(CHECK, e)
-        return (
-            NOT_SPAM if decision is None else to_spam_result(decision, self._language)
-        )
+        if decision is not None:
+            raise to_synapse_error(decision, self._language)
 
     async def user_may_create_room_alias(
         self, user_id: str, room_alias: RoomAlias

@@ -183,15 +183,16 @@ async def test_create_room_name_topic_and_alias_are_refused(hs: Homeserver) -> N
         assert joined.rooms == []  # nothing half-made
 
 
-async def test_server_admin_creating_a_room_is_scanned_too(
-    hs: Homeserver, admin: User
-) -> None:
-    """C1: Synapse skips user_may_create_room for server admins; the room's
-    own events are still scanned (check_event_allowed)."""
-    status, body = await Http(hs, admin.access_token).post(
-        "/_matrix/client/v3/createRoom", {"name": "开奖群"}
-    )
+async def test_server_admin_creating_a_room_is_scanned_too(hs: Homeserver) -> None:
+    """C1: server admins publish too; their createRoom is refused before
+    anything is written (on_create_room runs for admins, unlike the spam
+    checker's user_may_create_room)."""
+    admin = hs.register(admin=True)
+    http = Http(hs, admin.access_token)
+    status, body = await http.post("/_matrix/client/v3/createRoom", {"name": "开奖群"})
     assert (status, body.get("org.groupreg.reason")) == (403, PROHIBITED), body
+    status, joined = await http.get("/_matrix/client/v3/joined_rooms")
+    assert (status, joined["joined_rooms"]) == (200, [])
 
 
 async def test_aliases_are_refused(

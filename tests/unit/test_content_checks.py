@@ -11,6 +11,7 @@ from synapse.api.errors import SynapseError
 from synapse.api.room_versions import RoomVersions
 from synapse.events import EventBase, make_event_from_dict
 from synapse.module_api import NOT_SPAM
+from synapse.types import create_requester
 
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.checks.content import ContentChecks
@@ -80,6 +81,8 @@ async def test_fail_closed_refuses_with_module_unavailable() -> None:
     assert refused.value.code == 403
     body = refused.value.error_dict(None)
     assert body["org.groupreg.reason"] == "MODULE_UNAVAILABLE"
+    with pytest.raises(SynapseError):
+        await checks.on_create_room(create_requester("@a:hs"), {"name": "x"}, True)
 
 
 async def test_fail_open_lets_it_through() -> None:
@@ -94,7 +97,8 @@ async def test_fail_open_lets_it_through() -> None:
         True,
         None,
     )
-    assert await checks.user_may_create_room("@a:hs", {"name": "x"}) is NOT_SPAM
+    requester = create_requester("@a:hs")
+    await checks.on_create_room(requester, {"name": "x"}, False)  # does not raise
 
 
 async def test_the_notice_bot_is_never_checked() -> None:
