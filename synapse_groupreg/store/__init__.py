@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from synapse_groupreg.store import audit, netlog, notices, verification
+from synapse_groupreg.store import (
+    audit,
+    content_hits,
+    keywords,
+    netlog,
+    notices,
+    verification,
+)
 from synapse_groupreg.store import class_requests as class_requests_store
 from synapse_groupreg.store import identity as identity_store
 from synapse_groupreg.store import roles as roles_store
@@ -25,6 +32,7 @@ MIGRATIONS += (
     *roles_store.MIGRATIONS,
     *class_requests_store.MIGRATIONS,
 )
+MIGRATIONS += (*keywords.MIGRATIONS, *content_hits.MIGRATIONS)
 
 
 class Store:
@@ -40,3 +48,5 @@ class Store:
         self.seats = seats_store.SeatStore(db)
         self.roles = roles_store.RoleStore(db)
         self.class_requests = class_requests_store.ClassRequestStore(db)
+        self.keywords = keywords.KeywordStore(db)
+        self.content_hits = content_hits.ContentHitStore(db)
