@@ -38,6 +38,7 @@ something breaks, so a fault is never a 500 (G6).
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from synapse.module_api import NOT_SPAM
@@ -71,6 +72,7 @@ class ContentChecks:
         self._filter = services.content.filter
         self._language = services.config.language
         self._is_bot = services.notices.is_bot
+        self._meter = services.guard.meter(CHECK)
 
     def register(self) -> None:
         self._api.register_spam_checker_callbacks(
@@ -89,6 +91,7 @@ class ContentChecks:
     async def check_event_for_spam(self, event: EventBase) -> Any:
         """Non-state events of local users; every event from other servers."""
         sender = event.sender
+        started = time.perf_counter()
         try:
             local = self._api.is_mine(sender)
             if (local and event.is_state()) or self._is_bot(sender):
@@ -102,6 +105,7 @@ class ContentChecks:
             )
         except Exception as e:
             decision = self._s.guard.failed(CHECK, e)
+        self._meter.done(started, decision)
         if decision is None:
             return NOT_SPAM
         return to_spam_result(decision, self._language)
@@ -112,6 +116,7 @@ class ContentChecks:
         """State events of local users: names, topics, aliases, display names."""
         if not event.is_state():
             return True, None
+        started = time.perf_counter()
         try:
             sender = event.sender
             if not self._api.is_mine(sender) or self._is_bot(sender):
@@ -122,6 +127,7 @@ class ContentChecks:
             )
         except Exception as e:
             decision = self._s.guard.failed(CHECK, e)
+        self._meter.done(started, decision)
         if decision is not None:
             raise to_synapse_error(decision, self._language)
         return True, None
