@@ -4,6 +4,7 @@
     groupreg audit verify
     groupreg audit list --action identity. --limit 20
     groupreg notice --user @alice:example.org "Please update your group's name"
+    groupreg keywords import gambling gambling.txt --action block --credit-penalty 15
 
 Every command is one or more calls to `/_synapse/client/groupreg/admin/v1`;
 answers are printed as JSON. Exit status: 0 on success, 1 when the server
@@ -21,6 +22,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from synapse_groupreg.cli_content import add_keyword_commands
 
 ADMIN_PREFIX = "/_synapse/client/groupreg/admin/v1"
 
@@ -256,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     notice.add_argument("text")
     notice.set_defaults(run=_notice)
     _add_identity_commands(commands)
+    add_keyword_commands(commands)
 
     # Sanctions, credit, blacklist, violations, emergencies (D1-D6); imported
     # here as that module uses this one's client.

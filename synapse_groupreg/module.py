@@ -16,6 +16,7 @@ from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.checks import blacklist as checks_blacklist
+from synapse_groupreg.checks import content as content_checks
 from synapse_groupreg.checks import covenant as covenant_checks
 from synapse_groupreg.checks import federation as federation_checks
 from synapse_groupreg.checks import identity as identity_checks
@@ -23,6 +24,7 @@ from synapse_groupreg.checks import netlog as checks_netlog
 from synapse_groupreg.checks import rooms as room_checks
 from synapse_groupreg.checks import sanctions as checks_sanctions
 from synapse_groupreg.config import GroupRegConfig, parse_config
+from synapse_groupreg.content import build_content
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
@@ -37,6 +39,7 @@ from synapse_groupreg.sanctions.wiring import (
     build_discipline,
     connect_identity,
     connect_registry,
+    filter_penalties,
 )
 from synapse_groupreg.services import Services
 from synapse_groupreg.standing import IdentityLevels, RealNameOff
@@ -52,7 +55,10 @@ logger = logging.getLogger(__name__)
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (checks_netlog.register,)
 CHECKS += (identity_checks.register, covenant_checks.register)
 CHECKS += (room_checks.register, federation_checks.register)
+# Sanctions and the blacklist before the content filter: they cost a lookup,
+# and a message refused anyway must not count as a content violation.
 CHECKS += (checks_blacklist.register, checks_sanctions.register)
+CHECKS += (content_checks.register,)
 
 
 class GroupRegModule:
@@ -118,6 +124,9 @@ class GroupRegModule:
             credit,
         )
         connect_registry(discipline, registry)
+        content = build_content(
+            api, config, store, audit, penalties=filter_penalties(discipline)
+        )
         self.services = services = Services(
             api=api,
             config=config,
@@ -148,6 +157,7 @@ class GroupRegModule:
             blacklist=discipline.blacklist,
             violations=discipline.violations,
             emergency=discipline.emergency,
+            content=content,
         )
 
         for register in CHECKS:

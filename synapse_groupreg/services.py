@@ -10,6 +10,7 @@ from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.blacklist.service import Blacklist
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.config import GroupRegConfig
+from synapse_groupreg.content import ContentServices
 from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.identity.selfservice import SelfService
@@ -71,3 +72,5 @@ class Services:
     identity: IdentityService | None = None
     #: The verification page's flow (A3 b), None when real-name is off.
     selfservice: SelfService | None = None
+    #: The prohibited-content filter (C1-C4, C6): lists, decision, hits.
+    content: ContentServices | None = None

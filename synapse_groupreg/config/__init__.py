@@ -19,6 +19,7 @@ import attrs
 from synapse.config._base import ConfigError
 
 from synapse_groupreg.config._reader import Section, parse_duration_ms
+from synapse_groupreg.config.content import ContentConfig
 from synapse_groupreg.config.credit import CreditConfig
 from synapse_groupreg.config.identity import CovenantConfig, IdentityConfig
 from synapse_groupreg.config.logs import LogsConfig
@@ -141,6 +142,7 @@ class GroupRegConfig:
     covenant: CovenantConfig
     #: Room classes, caps, registration codes, federation (B1-B7).
     rooms: RoomsConfig
+    content: ContentConfig
 
     @property
     def real_name(self) -> bool:
@@ -188,6 +190,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
             root.section("covenant"), default_required=profile is Profile.CN
         ),
         rooms=RoomsConfig.read(root.section("rooms"), profile is Profile.CN),
+        content=ContentConfig.read(root.section("content"), cn=profile is Profile.CN),
     )
     root.finish()
     return config

@@ -15,6 +15,7 @@ from synapse_groupreg.http.blacklist import BlacklistApi
 from synapse_groupreg.http.client import ClientApi
 from synapse_groupreg.http.emergency import EmergencyApi
 from synapse_groupreg.http.identity import IdentityAdminApi
+from synapse_groupreg.http.keywords import KeywordsApi
 from synapse_groupreg.http.records import RecordsApi
 from synapse_groupreg.http.rooms import RoomsApi
 from synapse_groupreg.http.sanctions import SanctionsApi
@@ -26,6 +27,7 @@ API_CLASSES: tuple[type[Any], ...] = (ClientApi, AdminApi, RecordsApi)
 API_CLASSES += (IdentityAdminApi, VerifyPage)
 API_CLASSES += (SanctionsApi, BlacklistApi, ViolationsApi, EmergencyApi)
 API_CLASSES += (RoomsApi,)
+API_CLASSES += (KeywordsApi,)
 
 
 def all_routes(services: Services) -> list[Route]:

@@ -13,7 +13,7 @@ from synapse_groupreg.blacklist.service import Blacklist
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.notices import Notices
-from synapse_groupreg.sanctions.automatic import Violations
+from synapse_groupreg.sanctions.automatic import FilterViolations, Violations
 from synapse_groupreg.sanctions.emergency import Emergency
 from synapse_groupreg.sanctions.matrix import RoomActions
 from synapse_groupreg.sanctions.registry import (
@@ -138,3 +138,9 @@ def connect_registry(discipline: Discipline, registry: RoomRegistry) -> None:
     the registry (D2); statements name the code; emergencies select by
     class and category (D6)."""
     discipline.sanctions.registry = RegistryDirectory(registry)
+
+
+def filter_penalties(discipline: Discipline) -> FilterViolations:
+    """The content filter's credit hook (C2, D1): each refused publication
+    is a violation, with its category's penalty, counted by the thresholds."""
+    return FilterViolations(discipline.violations)

@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from synapse_groupreg.store import audit, netlog, notices, verification
+from synapse_groupreg.store import (
+    audit,
+    content_hits,
+    keywords,
+    netlog,
+    notices,
+    verification,
+)
 from synapse_groupreg.store import blacklist as blacklist_store
 from synapse_groupreg.store import class_requests as class_requests_store
 from synapse_groupreg.store import credit as credit_store
@@ -29,6 +36,7 @@ MIGRATIONS += (
     *roles_store.MIGRATIONS,
     *class_requests_store.MIGRATIONS,
 )
+MIGRATIONS += (*keywords.MIGRATIONS, *content_hits.MIGRATIONS)
 # Credit, sanctions and the blacklist build their stores in
 # sanctions/wiring.py (they need Synapse's cache machinery); only their
 # schema is listed here.
@@ -53,3 +61,5 @@ class Store:
         self.seats = seats_store.SeatStore(db)
         self.roles = roles_store.RoleStore(db)
         self.class_requests = class_requests_store.ClassRequestStore(db)
+        self.keywords = keywords.KeywordStore(db)
+        self.content_hits = content_hits.ContentHitStore(db)

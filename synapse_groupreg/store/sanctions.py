@@ -136,7 +136,8 @@ class SanctionFilter:
     scope: str | None = None
     target: str | None = None
     action: str | None = None
-    #: active | ended (lifted or expired) | None for all
+    #: active (in force) | ended (lifted, expired, or a one-off action
+    #: already done) | None for all
     status: str | None = None
     #: sanctions stated to this user (their own, their rooms')
     affected: str | None = None
@@ -347,17 +348,21 @@ class SanctionStore:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 args.append(value)
+        # A one-off action (warn, lower_credit) is done once applied: only
+        # lasting ones are ever in force.
+        lasting = ", ".join("?" for _ in ENFORCED)
         if where.status == "active":
             clauses.append(
-                "lifted_ts IS NULL AND (expires_ts IS NULL OR expires_ts > ?)"
+                f"action IN ({lasting}) AND lifted_ts IS NULL"
+                " AND (expires_ts IS NULL OR expires_ts > ?)"
             )
-            args.append(now_ms)
+            args.extend((*ENFORCED, now_ms))
         elif where.status == "ended":
             clauses.append(
-                "(lifted_ts IS NOT NULL OR (expires_ts IS NOT NULL"
-                " AND expires_ts <= ?))"
+                f"(action NOT IN ({lasting}) OR lifted_ts IS NOT NULL"
+                " OR (expires_ts IS NOT NULL AND expires_ts <= ?))"
             )
-            args.append(now_ms)
+            args.extend((*ENFORCED, now_ms))
         if where.since is not None:
             clauses.append("created_ts >= ?")
             args.append(where.since)
