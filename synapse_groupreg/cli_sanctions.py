@@ -197,6 +197,7 @@ def _emergency(client: AdminClient, args: argparse.Namespace) -> Any:
     match = _body(
         **{"class": args.room_class, "category": args.category},
         keywords=args.keyword or None,
+        keyword_category=args.keyword_category,
     )
     body = _body(
         action="suspend_posting" if args.measure == "suspend" else "close",
@@ -305,5 +306,8 @@ def add_commands(commands: Any) -> None:
     emergency.add_argument("--class", dest="room_class")
     emergency.add_argument("--category")
     emergency.add_argument("--keyword", action="append", help="repeatable")
+    emergency.add_argument(
+        "--keyword-category", help="the words of a content-filter category"
+    )
     emergency.add_argument("--apply", action="store_true", help="not a dry run")
     emergency.set_defaults(run=_emergency)

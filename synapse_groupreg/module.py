@@ -37,6 +37,7 @@ from synapse_groupreg.rooms.moves import ClassMoves
 from synapse_groupreg.rooms.registry import RoomRegistry
 from synapse_groupreg.sanctions.wiring import (
     build_discipline,
+    connect_content,
     connect_identity,
     connect_registry,
     filter_penalties,
@@ -127,6 +128,7 @@ class GroupRegModule:
         content = build_content(
             api, config, store, audit, penalties=filter_penalties(discipline)
         )
+        connect_content(discipline, content)
         self.services = services = Services(
             api=api,
             config=config,

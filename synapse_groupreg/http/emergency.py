@@ -38,6 +38,7 @@ class EmergencyApi:
             room_class=match.string("class", required=False),
             category=match.string("category", required=False),
             keywords=tuple(match.string_list("keywords", required=False) or ()),
+            keyword_category=match.string("keyword_category", required=False),
             dry_run=dry_run,
         )
         try:

@@ -25,6 +25,8 @@ from synapse_groupreg.store.room_texts import RoomText, RoomTextStore
 
 T = TypeVar("T")
 InThread = Callable[..., Awaitable[Any]]
+#: A content-filter category's (words, exceptions), None if there is none.
+CategoryWords = Callable[[str], Awaitable[tuple[list[str], list[str]] | None]]
 
 ACTIONS = ("suspend_posting", "close")
 _BATCH = 2000
@@ -39,6 +41,8 @@ class EmergencyOrder:
     room_class: str | None = None
     category: str | None = None
     keywords: tuple[str, ...] = ()
+    #: A content-filter category whose words (and exceptions) select rooms.
+    keyword_category: str | None = None
     dry_run: bool = True
 
 
@@ -64,11 +68,13 @@ class Hit:
         }
 
 
-def keyword_hits(keywords: Sequence[str], rooms: Sequence[RoomText]) -> list[Hit]:
-    """Rooms whose name, topic or alias holds one of the keywords (pure,
-    CPU-bound: run in a thread)."""
+def keyword_hits(
+    keywords: Sequence[str], rooms: Sequence[RoomText], exceptions: Sequence[str] = ()
+) -> list[Hit]:
+    """Rooms whose name, topic or alias holds one of the keywords, outside
+    the exceptions (pure, CPU-bound: run in a thread)."""
     matcher = KeywordSet.build(
-        [Category("emergency", Action.BLOCK, 0, tuple(keywords))]
+        [Category("emergency", Action.BLOCK, 0, tuple(keywords), tuple(exceptions))]
     )
     hits = []
     for room in rooms:
@@ -92,6 +98,8 @@ class Emergency:
         self._texts = texts
         self._audit = audit
         self._in_thread = in_thread
+        #: The content filter's lists, once the filter is wired in.
+        self.category_words: CategoryWords | None = None
 
     async def select(self, order: EmergencyOrder) -> list[Hit]:
         """The rooms the order hits: the intersection of its criteria,
@@ -100,9 +108,16 @@ class Emergency:
         Raises:
             InvalidSanction: naming the field at fault.
         """
-        if not (order.room_class or order.category or order.keywords):
+        if not (
+            order.room_class
+            or order.category
+            or order.keywords
+            or order.keyword_category
+        ):
             raise InvalidSanction(
-                "match", "give at least one of 'class', 'category' and 'keywords'"
+                "match",
+                "give at least one of 'class', 'category', 'keywords' and "
+                "'keyword_category'",
             )
         selected: dict[str, Hit] | None = None
         if order.room_class or order.category:
@@ -114,10 +129,9 @@ class Emergency:
                 field = "class" if order.room_class else "category"
                 raise InvalidSanction(field, str(e)) from None
             selected = {r.room_id: _hit(r) for r in registered}
-        if order.keywords:
-            if any(not k.strip() for k in order.keywords):
-                raise InvalidSanction("keywords", "keywords must not be empty")
-            matched = await self._keyword_rooms(order.keywords)
+        words, exceptions = await self._words(order)
+        if words:
+            matched = await self._keyword_rooms(words, exceptions)
             if selected is None:
                 selected = {h.room_id: h for h in matched}
             else:
@@ -135,7 +149,35 @@ class Emergency:
         index = await self._sanctions.in_force()
         return [h for h in selected.values() if not index.room_closed(h.room_id)]
 
-    async def _keyword_rooms(self, keywords: Sequence[str]) -> list[Hit]:
+    async def _words(self, order: EmergencyOrder) -> tuple[list[str], list[str]]:
+        """The keywords to match: those given, and a filter category's."""
+        if any(not k.strip() for k in order.keywords):
+            raise InvalidSanction("keywords", "keywords must not be empty")
+        words: list[str] = list(order.keywords)
+        exceptions: list[str] = []
+        if order.keyword_category is not None:
+            if self.category_words is None:
+                raise InvalidSanction(
+                    "keyword_category", "the content filter is off on this server"
+                )
+            found = await self.category_words(order.keyword_category)
+            if found is None:
+                raise InvalidSanction(
+                    "keyword_category",
+                    f"there is no keyword category '{order.keyword_category}'",
+                )
+            words.extend(found[0])
+            exceptions.extend(found[1])
+            if not words:
+                raise InvalidSanction(
+                    "keyword_category",
+                    f"the category '{order.keyword_category}' lists no words",
+                )
+        return words, exceptions
+
+    async def _keyword_rooms(
+        self, keywords: Sequence[str], exceptions: Sequence[str]
+    ) -> list[Hit]:
         hits: list[Hit] = []
         after = ""
         while True:
@@ -143,7 +185,7 @@ class Emergency:
             if not rooms:
                 return hits
             found: list[Hit] = await self._in_thread(
-                keyword_hits, list(keywords), rooms
+                keyword_hits, list(keywords), rooms, list(exceptions)
             )
             hits.extend(found)
             after = rooms[-1].room_id
@@ -178,6 +220,7 @@ class Emergency:
                 "class": order.room_class,
                 "category": order.category,
                 "keywords": list(order.keywords),
+                "keyword_category": order.keyword_category,
                 "rooms": [h.room_id for h in hits],
                 "sanctions": [a.get("sanction_id") for a in applied],
             },
@@ -199,6 +242,7 @@ class Emergency:
                         "class": order.room_class,
                         "category": order.category,
                         "matched_keyword": hit.keyword,
+                        "keyword_category": order.keyword_category,
                     },
                 )
             )

@@ -33,6 +33,7 @@ from synapse_groupreg.store.violations import ViolationStore
 if TYPE_CHECKING:
     from synapse.module_api import ModuleApi
 
+    from synapse_groupreg.content import ContentServices
     from synapse_groupreg.identity.service import IdentityService
     from synapse_groupreg.rooms.registry import RoomRegistry
 
@@ -144,3 +145,17 @@ def filter_penalties(discipline: Discipline) -> FilterViolations:
     """The content filter's credit hook (C2, D1): each refused publication
     is a violation, with its category's penalty, counted by the thresholds."""
     return FilterViolations(discipline.violations)
+
+
+def connect_content(discipline: Discipline, content: ContentServices) -> None:
+    """Emergencies may select rooms by a content-filter category's words
+    (D6), read from the filter's lists."""
+    lists = content.lists
+
+    async def category_words(name: str) -> tuple[list[str], list[str]] | None:
+        _, found = await lists.get(name)
+        if found is None:
+            return None
+        return list(found.words), list(found.exceptions)
+
+    discipline.emergency.category_words = category_words

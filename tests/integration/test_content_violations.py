@@ -84,3 +84,46 @@ async def test_blocked_messages_cost_credit_and_trip_the_threshold(
         assert rules.count("repeated_prohibited_content") == 1
         assert all(s["automated"] for s in listed["sanctions"])
         await dm_notices(hs, client, "repeated_prohibited_content")
+
+
+async def test_emergency_by_a_filter_category(hs: Homeserver) -> None:
+    """D6: an emergency selects groups whose name or topic holds a word of
+    a content-filter category (here one added after the groups were made,
+    as a new list would be), honouring its exceptions."""
+    admin, owner = hs.register(admin=True), hs.register()
+    http = Http(hs, admin.access_token)
+    async with clients(hs, owner) as (client,):
+        hit = await client.room_create(name="周末地下赌局")
+        spared = await client.room_create(name="赌局电影讨论")
+        other = await client.room_create(name="读书会")
+        for created in (hit, spared, other):
+            assert isinstance(created, nio.RoomCreateResponse), created
+    status, body = await http.put(
+        f"{ADMIN}/keywords/underground",
+        {
+            "action": "review",
+            "credit_penalty": 0,
+            "words": ["赌局"],
+            "exceptions": ["赌局电影"],
+        },
+    )
+    assert status == 200, body
+    request = {
+        "action": "close",
+        "reason": "专项整治",
+        "match": {"keyword_category": "underground"},
+    }
+    deadline = time.monotonic() + 30
+    selected: set[str] = set()
+    while time.monotonic() < deadline:
+        status, preview = await http.post(f"{ADMIN}/emergency", request)
+        assert status == 200, preview
+        selected = {r["room_id"] for r in preview["rooms"]}
+        if hit.room_id in selected:
+            break
+        await asyncio.sleep(0.5)
+    assert selected == {hit.room_id}, selected
+    status, answer = await http.post(
+        f"{ADMIN}/emergency", {**request, "match": {"keyword_category": "nope"}}
+    )
+    assert (status, answer["field"]) == (400, "keyword_category")
