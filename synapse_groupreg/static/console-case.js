@@ -42,7 +42,7 @@ function caseFacts(c) {
   return facts([
     [t("complaints.kind"), term("kind", c.kind)],
     [t("case.source"), term("source", c.source)],
-    [t("complaints.category"), orDash(c.category)],
+    [t("complaints.category"), term("category", c.category)],
     [t("complaints.target"), target(c)],
     c.room_id ? [t("case.room"), roomLink(c.room_id, group?.code ? `${group.code} (${c.room_id})` : c.room_id)] : null,
     group ? [t("case.group"), `${orDash(group.code)} · ${term("class", group.class)} · ${orDash(group.category)} · ${group.creator}`] : null,

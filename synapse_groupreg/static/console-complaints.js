@@ -88,7 +88,7 @@ async function load(list) {
     caseLink(c.case_id),
     term("kind", c.kind),
     caseStatus(c.status),
-    c.held ? el("span", {}, orDash(c.category), " ", badge("held", t("complaints.held"))) : orDash(c.category),
+    c.held ? el("span", {}, term("category", c.category), " ", badge("held", t("complaints.held"))) : term("category", c.category),
     target(c),
     String(c.reporters),
     when(c.acknowledge_by),
