@@ -19,6 +19,7 @@ import attrs
 from synapse.config._base import ConfigError
 
 from synapse_groupreg.config._reader import Section, parse_duration_ms
+from synapse_groupreg.config.complaints import ComplaintsConfig
 from synapse_groupreg.config.logs import LogsConfig
 
 __all__ = [
@@ -125,6 +126,7 @@ class GroupRegConfig:
     fail: FailModes
     notices: NoticesConfig
     logs: LogsConfig
+    complaints: ComplaintsConfig
     #: sha256 of the raw YAML block, recorded in the audit log at each start
     #: so that an inspector can tell when the rules changed.
     digest: str
@@ -160,6 +162,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         logs=LogsConfig.read(
             root.section("logs"), strict_retention=profile is Profile.CN
         ),
+        complaints=ComplaintsConfig.read(root.section("complaints")),
         digest=hashlib.sha256(
             json.dumps(raw, sort_keys=True, default=str).encode()
         ).hexdigest(),
