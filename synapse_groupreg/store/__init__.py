@@ -5,13 +5,21 @@
 
 from __future__ import annotations
 
-from synapse_groupreg.store import audit, netlog, notices
+from synapse_groupreg.store import (
+    audit,
+    complaint_intake,
+    complaint_notices,
+    complaints,
+    netlog,
+    notices,
+)
 from synapse_groupreg.store.database import Database, Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
     *audit.MIGRATIONS,
     *notices.MIGRATIONS,
     *netlog.MIGRATIONS,
+    *complaints.MIGRATIONS,
 )
 
 
@@ -23,3 +31,6 @@ class Store:
         self.audit = audit.AuditStore(db)
         self.notices = notices.NoticeStore(db)
         self.netlog = netlog.NetworkLogStore(db)
+        self.complaints = complaints.ComplaintStore(db)
+        self.complaint_intake = complaint_intake.IntakeStore(db)
+        self.complaint_notices = complaint_notices.OutcomeNoticeStore(db)

@@ -1,0 +1,403 @@
+"""SQL for complaint intake (E1): opening a case or folding a report into
+the open case of its target, and collecting the reports Synapse stored.
+
+Synapse writes the reports of its own endpoints (`POST /rooms/{room}/report
+/{event}`, `/rooms/{room}/report`, `/users/{user}/report`) to `event_reports`,
+`room_reports` and `user_reports` and tells nobody (there is no module
+callback), so the background instance reads them past a high-water mark per
+table, kept in `groupreg_complaint_marks`. The mark moves in the same
+transaction that opens the cases, so each report is taken in exactly once,
+across restarts and crashes alike.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, Protocol
+
+import attrs
+
+from synapse_groupreg.store.database import Cursor, Database
+
+logger = logging.getLogger(__name__)
+
+_CASES = "groupreg_complaint_cases"
+
+
+@attrs.frozen(slots=True)
+class NewReport:
+    """One report, from whichever door it came in."""
+
+    kind: str  # complaint | appeal
+    source: str
+    target_type: str
+    target: str
+    category: str
+    reporter: str
+    ts: int
+    reason: str | None = None
+    room_id: str | None = None
+    subject: str | None = None
+    evidence: Mapping[str, Any] = attrs.field(factory=dict)
+    details: Mapping[str, Any] = attrs.field(factory=dict)
+    source_id: int | None = None
+    #: Counts toward, and is bound by, the reporter's rate (people are;
+    #: the content filter and appeals are not).
+    rated: bool = True
+
+
+@attrs.frozen(slots=True)
+class OpenCase:
+    """The open case a new report of the same target would fold into."""
+
+    id: int
+    held: bool
+
+
+@attrs.frozen(slots=True)
+class IntakePlan:
+    """What to do with a report (decided by `complaints.model.plan_intake`)."""
+
+    action: Literal["open", "fold", "refuse"]
+    #: The report is over its reporter's rate (a case it opens is held).
+    over_rate: bool = False
+    #: Folding a report within rate into a held case starts its deadlines.
+    release_hold: bool = False
+    ack_due_ts: int | None = None
+    decide_due_ts: int | None = None
+
+
+class IntakePolicy(Protocol):
+    """The rules intake follows, handed in by the complaint service."""
+
+    @property
+    def rate_window_ms(self) -> int: ...
+
+    def plan(
+        self, report: NewReport, open_case: OpenCase | None, recent: int
+    ) -> IntakePlan: ...
+
+    def advance_mark(
+        self, mark: int, rows: Sequence[tuple[int, int]], now_ms: int
+    ) -> int: ...
+
+
+@attrs.frozen(slots=True)
+class IntakeResult:
+    report: NewReport
+    plan: IntakePlan
+    #: The case opened or folded into; None when refused.
+    case_id: int | None
+
+
+@attrs.frozen(slots=True)
+class ReportSource:
+    """A table of reports read past a mark: `fetch(txn, after_id, limit,
+    category)` answers its rows as reports, by ascending `source_id`."""
+
+    name: str
+    table: str
+    fetch: Callable[[Cursor, int, int, str], list[NewReport]]
+
+
+def _event_facts(row: Sequence[Any]) -> dict[str, Any]:
+    """Evidence of a reported event from Synapse's `events` and `event_json`:
+    kept with the case, since a redaction later empties the event."""
+    event_id, sender, event_type, raw_json = row
+    if sender is None:
+        return {}
+    facts: dict[str, Any] = {"event_id": event_id, "type": event_type, "sender": sender}
+    if raw_json:
+        try:
+            parsed = json.loads(raw_json)
+        except ValueError:
+            parsed = {}
+        facts["origin_server_ts"] = parsed.get("origin_server_ts")
+        facts["content"] = parsed.get("content", {})
+    return facts
+
+
+def _fetch_event_reports(
+    txn: Cursor, after_id: int, limit: int, category: str
+) -> list[NewReport]:
+    # Columns as Synapse 1.163 writes them (storage/databases/main/room.py,
+    # add_event_report): id, received_ts, room_id, event_id, user_id, reason,
+    # content (the request body: reason and score).
+    txn.execute(
+        "SELECT r.id, r.received_ts, r.room_id, r.event_id, r.user_id, r.reason,"
+        " r.content, e.sender, e.type, j.json FROM event_reports AS r"
+        " LEFT JOIN events AS e ON e.event_id = r.event_id"
+        " LEFT JOIN event_json AS j ON j.event_id = r.event_id"
+        " WHERE r.id > ? ORDER BY r.id LIMIT ?",
+        (after_id, limit),
+    )
+    out = []
+    for row in txn.fetchall():
+        rid, ts, room_id, event_id, user_id, reason, content, sender, etype, raw = row
+        try:
+            body = json.loads(content) if content else {}
+        except ValueError:
+            body = {}
+        score = body.get("score") if isinstance(body, dict) else None
+        facts = _event_facts((event_id, sender, etype, raw))
+        out.append(
+            NewReport(
+                kind="complaint",
+                source="event_report",
+                target_type="event",
+                target=str(event_id),
+                category=category,
+                reporter=str(user_id),
+                ts=int(ts),
+                reason=reason,
+                room_id=str(room_id),
+                subject=sender,
+                evidence={"event": facts} if facts else {},
+                details={"score": score} if score is not None else {},
+                source_id=int(rid),
+            )
+        )
+    return out
+
+
+def _fetch_room_reports(
+    txn: Cursor, after_id: int, limit: int, category: str
+) -> list[NewReport]:
+    # room_reports (schema delta 85/06): id, received_ts, room_id, user_id, reason.
+    txn.execute(
+        "SELECT r.id, r.received_ts, r.room_id, r.user_id, r.reason, rooms.creator"
+        " FROM room_reports AS r LEFT JOIN rooms ON rooms.room_id = r.room_id"
+        " WHERE r.id > ? ORDER BY r.id LIMIT ?",
+        (after_id, limit),
+    )
+    return [
+        NewReport(
+            kind="complaint",
+            source="room_report",
+            target_type="room",
+            target=str(room_id),
+            category=category,
+            reporter=str(user_id),
+            ts=int(ts),
+            reason=reason,
+            room_id=str(room_id),
+            subject=creator,
+            evidence={"room": {"creator": creator}} if creator else {},
+            source_id=int(rid),
+        )
+        for rid, ts, room_id, user_id, reason, creator in txn.fetchall()
+    ]
+
+
+def _fetch_user_reports(
+    txn: Cursor, after_id: int, limit: int, category: str
+) -> list[NewReport]:
+    # user_reports (schema delta 92/07): id, received_ts, target_user_id,
+    # user_id, reason.
+    txn.execute(
+        "SELECT id, received_ts, target_user_id, user_id, reason FROM user_reports"
+        " WHERE id > ? ORDER BY id LIMIT ?",
+        (after_id, limit),
+    )
+    return [
+        NewReport(
+            kind="complaint",
+            source="user_report",
+            target_type="user",
+            target=str(target),
+            category=category,
+            reporter=str(user_id),
+            ts=int(ts),
+            reason=reason,
+            subject=str(target),
+            source_id=int(rid),
+        )
+        for rid, ts, target, user_id, reason in txn.fetchall()
+    ]
+
+
+#: Synapse's own report tables, in the order they are read.
+SYNAPSE_SOURCES = (
+    ReportSource("event_reports", "event_reports", _fetch_event_reports),
+    ReportSource("room_reports", "room_reports", _fetch_room_reports),
+    ReportSource("user_reports", "user_reports", _fetch_user_reports),
+)
+
+
+class IntakeStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def intake(self, report: NewReport, policy: IntakePolicy) -> IntakeResult:
+        """Open a case for `report` or fold it into its target's open case."""
+
+        def txn_fn(txn: Cursor) -> IntakeResult:
+            self._db.lock_table(txn, _CASES)
+            return self._intake(txn, report, policy)
+
+        return await self._db.run("complaint_intake", txn_fn)
+
+    async def collect(
+        self,
+        source: ReportSource,
+        policy: IntakePolicy,
+        category: str,
+        now_ms: int,
+        batch: int = 100,
+    ) -> tuple[list[IntakeResult], bool]:
+        """Take in the next batch of `source`'s rows past its mark; answers
+        the results and whether more rows may be waiting."""
+
+        def txn_fn(txn: Cursor) -> tuple[list[IntakeResult], bool]:
+            # First statement: it serialises collectors and intake on every
+            # process, and the snapshot starts after it (REPEATABLE READ).
+            self._db.lock_table(txn, _CASES)
+            txn.execute(
+                "SELECT last_id FROM groupreg_complaint_marks WHERE source = ?",
+                (source.name,),
+            )
+            found = txn.fetchone()
+            txn.execute(f"SELECT MIN(id), MAX(id) FROM {source.table}")
+            bounds = txn.fetchone()
+            if bounds is None or bounds[0] is None:
+                return [], False  # nothing reported yet
+            bottom, top = int(bounds[0]), int(bounds[1])
+            # The first run starts at the oldest row: ids need not start at 1
+            # (Synapse's first report on a new server is number 2).
+            mark = int(found[0]) if found else bottom - 1
+            if top < mark:
+                # Synapse numbers reports from MAX(id) at start-up, so after
+                # the newest reports were deleted it hands their ids out
+                # again: follow it down rather than skip the new ones.
+                logger.warning(
+                    "%s: newest id %d is below the intake mark %d (reports "
+                    "deleted?); continuing from %d",
+                    source.table,
+                    top,
+                    mark,
+                    top,
+                )
+                mark = top
+            rows = source.fetch(txn, mark, batch, category)
+            ids = [(r.source_id or 0, r.ts) for r in rows]
+            new_mark = policy.advance_mark(mark, ids, now_ms)
+            results = [
+                self._intake(txn, r, policy)
+                for r in rows
+                if (r.source_id or 0) <= new_mark
+            ]
+            if found is None or new_mark != int(found[0]):
+                txn.execute(
+                    "INSERT INTO groupreg_complaint_marks (source, last_id)"
+                    " VALUES (?, ?) ON CONFLICT (source)"
+                    " DO UPDATE SET last_id = excluded.last_id",
+                    (source.name, new_mark),
+                )
+            return results, len(rows) == batch and new_mark == ids[-1][0]
+
+        return await self._db.run(f"complaint_collect_{source.name}", txn_fn)
+
+    def _intake(
+        self, txn: Cursor, report: NewReport, policy: IntakePolicy
+    ) -> IntakeResult:
+        txn.execute(
+            f"SELECT id, held FROM {_CASES} WHERE target_type = ? AND target = ?"
+            " AND kind = ? AND status IN ('received', 'triaged')"
+            " ORDER BY id LIMIT 1",
+            (report.target_type, report.target, report.kind),
+        )
+        found = txn.fetchone()
+        open_case = OpenCase(int(found[0]), bool(found[1])) if found else None
+        recent = 0
+        if report.rated:
+            txn.execute(
+                "SELECT COUNT(*) FROM groupreg_complaint_reports"
+                " WHERE reporter = ? AND ts > ? AND held = 0",
+                (report.reporter, report.ts - policy.rate_window_ms),
+            )
+            counted = txn.fetchone()
+            recent = int(counted[0]) if counted else 0
+        plan = policy.plan(report, open_case, recent)
+        if plan.action == "refuse":
+            return IntakeResult(report, plan, None)
+        if plan.action == "fold":
+            assert open_case is not None
+            case_id = open_case.id
+            if plan.release_hold:
+                txn.execute(
+                    f"UPDATE {_CASES} SET held = 0, ack_due_ts = ?, decide_due_ts = ?"
+                    " WHERE id = ?",
+                    (plan.ack_due_ts, plan.decide_due_ts, case_id),
+                )
+        else:
+            txn.execute(
+                f"INSERT INTO {_CASES} (kind, source, target_type, target, room_id,"
+                " subject, category, status, held, created_ts, ack_due_ts,"
+                " decide_due_ts, sanctions, evidence)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, '[]', ?)",
+                (
+                    report.kind,
+                    report.source,
+                    report.target_type,
+                    report.target,
+                    report.room_id,
+                    report.subject,
+                    report.category,
+                    int(plan.over_rate),
+                    report.ts,
+                    plan.ack_due_ts,
+                    plan.decide_due_ts,
+                    json.dumps(dict(report.evidence)),
+                ),
+            )
+            txn.execute(
+                f"SELECT MAX(id) FROM {_CASES} WHERE target_type = ? AND target = ?",
+                (report.target_type, report.target),
+            )
+            new_row = txn.fetchone()
+            assert new_row is not None
+            case_id = int(new_row[0])
+        txn.execute(
+            "INSERT INTO groupreg_complaint_reports (case_id, reporter, source,"
+            " source_id, ts, reason, held, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                case_id,
+                report.reporter,
+                report.source,
+                report.source_id,
+                report.ts,
+                report.reason,
+                int(plan.over_rate),
+                json.dumps(dict(report.details)),
+            ),
+        )
+        return IntakeResult(report, plan, case_id)
+
+    async def event_facts(self, event_id: str) -> dict[str, Any] | None:
+        """The room, sender, type and content of an event this server has."""
+
+        def txn_fn(txn: Cursor) -> dict[str, Any] | None:
+            txn.execute(
+                "SELECT e.event_id, e.sender, e.type, j.json, e.room_id"
+                " FROM events AS e LEFT JOIN event_json AS j"
+                " ON j.event_id = e.event_id WHERE e.event_id = ?",
+                (event_id,),
+            )
+            found = txn.fetchone()
+            if found is None:
+                return None
+            return {**_event_facts(found[:4]), "room_id": found[4]}
+
+        return await self._db.run("complaint_event_facts", txn_fn)
+
+    async def room_creator(self, room_id: str) -> tuple[bool, str | None]:
+        """Whether this server knows the room, and who created it."""
+
+        def txn_fn(txn: Cursor) -> tuple[bool, str | None]:
+            txn.execute("SELECT creator FROM rooms WHERE room_id = ?", (room_id,))
+            found = txn.fetchone()
+            return (found is not None, found[0] if found else None)
+
+        return await self._db.run("complaint_room_creator", txn_fn)
