@@ -59,3 +59,22 @@ def linearizer(api: ModuleApi, name: str) -> Linearizer:
 def signing_key(api: ModuleApi) -> Any:
     """The homeserver's ed25519 signing key (signs exports, F3)."""
     return homeserver(api).signing_key
+
+
+async def can_see_event(
+    api: ModuleApi, user_id: str, room_id: str, event_id: str
+) -> bool:
+    """Whether a local user may see an event: the check Synapse's own report
+    endpoint makes before it accepts a report (rest/client/reporting.py,
+    ReportEventRestServlet, through EventHandler.get_event)."""
+    from synapse.api.errors import AuthError
+    from synapse.types import UserID
+
+    handler = homeserver(api).get_event_handler()
+    try:
+        event = await handler.get_event(
+            UserID.from_string(user_id), room_id, event_id, show_redacted=False
+        )
+    except AuthError:
+        return False
+    return event is not None

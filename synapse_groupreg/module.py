@@ -15,7 +15,9 @@ from synapse.module_api import ModuleApi
 from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
+from synapse_groupreg.checks import complaints as checks_complaints
 from synapse_groupreg.checks import netlog as checks_netlog
+from synapse_groupreg.complaints.service import ComplaintService
 from synapse_groupreg.config import GroupRegConfig, parse_config
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.http import all_routes
@@ -32,7 +34,10 @@ logger = logging.getLogger(__name__)
 #: The concerns whose callbacks are registered, in this order (Synapse runs
 #: callbacks of one kind in registration order; the first refusal wins).
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
-CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (checks_netlog.register,)
+CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (
+    checks_netlog.register,
+    checks_complaints.register,
+)
 
 
 class GroupRegModule:
@@ -70,17 +75,35 @@ class GroupRegModule:
         exports: dict[str, SectionSource] = {"audit": audit.records}
         if netlog is not None:
             exports["network"] = netlog.records
+        notices = Notices(api, store.notices, config.notices)
+        complaints = (
+            ComplaintService(
+                config.complaints,
+                store.complaints,
+                store.complaint_intake,
+                store.complaint_notices,
+                audit,
+                notices,
+                config.language,
+                api.get_current_time_msec,
+            )
+            if config.complaints.enabled
+            else None
+        )
+        if complaints is not None:
+            exports["complaints"] = complaints.records
         self.services = services = Services(
             api=api,
             config=config,
             store=store,
             audit=audit,
-            notices=Notices(api, store.notices, config.notices),
+            notices=notices,
             guard=Guard(config.fail, api.server_name),
             identity_levels=RealNameOff(),
             credit=None,
             netlog=netlog,
             exports=exports,
+            complaints=complaints,
         )
 
         for register in CHECKS:

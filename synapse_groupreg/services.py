@@ -8,6 +8,7 @@ from synapse.module_api import ModuleApi
 
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.checks import Guard
+from synapse_groupreg.complaints.service import ComplaintService
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.netlog import NetworkLog
@@ -33,3 +34,5 @@ class Services:
     netlog: NetworkLog | None
     #: Sections of the signed export (F3) by name; each concern adds its own.
     exports: dict[str, SectionSource]
+    #: The complaint channel (E1-E4), None when `complaints.enabled` is off.
+    complaints: ComplaintService | None = None

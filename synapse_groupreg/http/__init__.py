@@ -10,10 +10,11 @@ from __future__ import annotations
 from synapse_groupreg.http.admin import AdminApi
 from synapse_groupreg.http.base import Route
 from synapse_groupreg.http.client import ClientApi
+from synapse_groupreg.http.complaints import ComplaintsApi
 from synapse_groupreg.http.records import RecordsApi
 from synapse_groupreg.services import Services
 
-API_CLASSES = (ClientApi, AdminApi, RecordsApi)
+API_CLASSES = (ClientApi, AdminApi, RecordsApi, ComplaintsApi)
 
 
 def all_routes(services: Services) -> list[Route]:
