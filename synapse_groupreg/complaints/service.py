@@ -48,7 +48,6 @@ from synapse_groupreg.config import Language
 from synapse_groupreg.config.complaints import ComplaintsConfig
 from synapse_groupreg.reasons import Reason, Refusal
 from synapse_groupreg.store.complaint_intake import (
-    SYNAPSE_SOURCES,
     IntakeResult,
     IntakeStore,
     NewReport,
@@ -57,6 +56,7 @@ from synapse_groupreg.store.complaint_intake import (
 from synapse_groupreg.store.complaint_notices import OutcomeNoticeStore
 from synapse_groupreg.store.complaint_rows import CaseCounts, CaseFilter, CaseRow
 from synapse_groupreg.store.complaints import ComplaintStore
+from synapse_groupreg.store.synapse_reports import SYNAPSE_SOURCES
 
 logger = logging.getLogger(__name__)
 

@@ -234,9 +234,9 @@ class ComplaintsApi:
         """Check the target exists (and, for an event, that the caller can
         see it, as Synapse's own report endpoint does); gather evidence."""
         api = self._s.api
-        intake = self._s.store.complaint_intake
+        facts_store = self._s.store.synapse_facts
         if target_type == "event":
-            event = await intake.event_facts(target)
+            event = await facts_store.event_facts(target)
             if event is None or not await hs.can_see_event(
                 api, user_id, event["room_id"], target
             ):
@@ -248,7 +248,7 @@ class ComplaintsApi:
                 "evidence": {"event": event},
             }
         if target_type == "room":
-            known, creator = await intake.room_creator(target)
+            known, creator = await facts_store.room_creator(target)
             if not known:
                 raise invalid_param("target", f"this server knows no room {target}")
             return {

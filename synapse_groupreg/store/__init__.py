@@ -12,6 +12,7 @@ from synapse_groupreg.store import (
     complaints,
     netlog,
     notices,
+    synapse_reports,
 )
 from synapse_groupreg.store.database import Database, Migration
 
@@ -34,3 +35,4 @@ class Store:
         self.complaints = complaints.ComplaintStore(db)
         self.complaint_intake = complaint_intake.IntakeStore(db)
         self.complaint_notices = complaint_notices.OutcomeNoticeStore(db)
+        self.synapse_facts = synapse_reports.SynapseFactsStore(db)

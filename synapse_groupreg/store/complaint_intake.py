@@ -1,13 +1,13 @@
 """SQL for complaint intake (E1): opening a case or folding a report into
-the open case of its target, and collecting the reports Synapse stored.
+the open case of its target, and collecting reports from polled tables.
 
-Synapse writes the reports of its own endpoints (`POST /rooms/{room}/report
-/{event}`, `/rooms/{room}/report`, `/users/{user}/report`) to `event_reports`,
-`room_reports` and `user_reports` and tells nobody (there is no module
-callback), so the background instance reads them past a high-water mark per
-table, kept in `groupreg_complaint_marks`. The mark moves in the same
-transaction that opens the cases, so each report is taken in exactly once,
-across restarts and crashes alike.
+Synapse writes the reports of its own endpoints to tables and tells nobody
+(there is no module callback; the readers are in `synapse_reports.py`), so
+the background instance reads each table past a high-water mark, kept in
+`groupreg_complaint_marks`. The mark moves in the same transaction that
+opens the cases, so each report is taken in exactly once, across restarts
+and crashes alike. Any other table of reports (the content filter's review
+records) is read the same way through a `ReportSource`.
 """
 
 from __future__ import annotations
@@ -93,137 +93,24 @@ class IntakeResult:
 
 
 @attrs.frozen(slots=True)
+class SourceRow:
+    """A row of a polled table: its id and time, and the report it is
+    (None for rows that are no report, e.g. a content filter refusal:
+    the mark still moves over them)."""
+
+    id: int
+    ts: int
+    report: NewReport | None
+
+
+@attrs.frozen(slots=True)
 class ReportSource:
-    """A table of reports read past a mark: `fetch(txn, after_id, limit,
-    category)` answers its rows as reports, by ascending `source_id`."""
+    """A table read past a mark: `fetch(txn, after_id, limit, category)`
+    answers its rows by ascending id."""
 
     name: str
     table: str
-    fetch: Callable[[Cursor, int, int, str], list[NewReport]]
-
-
-def _event_facts(row: Sequence[Any]) -> dict[str, Any]:
-    """Evidence of a reported event from Synapse's `events` and `event_json`:
-    kept with the case, since a redaction later empties the event."""
-    event_id, sender, event_type, raw_json = row
-    if sender is None:
-        return {}
-    facts: dict[str, Any] = {"event_id": event_id, "type": event_type, "sender": sender}
-    if raw_json:
-        try:
-            parsed = json.loads(raw_json)
-        except ValueError:
-            parsed = {}
-        facts["origin_server_ts"] = parsed.get("origin_server_ts")
-        facts["content"] = parsed.get("content", {})
-    return facts
-
-
-def _fetch_event_reports(
-    txn: Cursor, after_id: int, limit: int, category: str
-) -> list[NewReport]:
-    # Columns as Synapse 1.163 writes them (storage/databases/main/room.py,
-    # add_event_report): id, received_ts, room_id, event_id, user_id, reason,
-    # content (the request body: reason and score).
-    txn.execute(
-        "SELECT r.id, r.received_ts, r.room_id, r.event_id, r.user_id, r.reason,"
-        " r.content, e.sender, e.type, j.json FROM event_reports AS r"
-        " LEFT JOIN events AS e ON e.event_id = r.event_id"
-        " LEFT JOIN event_json AS j ON j.event_id = r.event_id"
-        " WHERE r.id > ? ORDER BY r.id LIMIT ?",
-        (after_id, limit),
-    )
-    out = []
-    for row in txn.fetchall():
-        rid, ts, room_id, event_id, user_id, reason, content, sender, etype, raw = row
-        try:
-            body = json.loads(content) if content else {}
-        except ValueError:
-            body = {}
-        score = body.get("score") if isinstance(body, dict) else None
-        facts = _event_facts((event_id, sender, etype, raw))
-        out.append(
-            NewReport(
-                kind="complaint",
-                source="event_report",
-                target_type="event",
-                target=str(event_id),
-                category=category,
-                reporter=str(user_id),
-                ts=int(ts),
-                reason=reason,
-                room_id=str(room_id),
-                subject=sender,
-                evidence={"event": facts} if facts else {},
-                details={"score": score} if score is not None else {},
-                source_id=int(rid),
-            )
-        )
-    return out
-
-
-def _fetch_room_reports(
-    txn: Cursor, after_id: int, limit: int, category: str
-) -> list[NewReport]:
-    # room_reports (schema delta 85/06): id, received_ts, room_id, user_id, reason.
-    txn.execute(
-        "SELECT r.id, r.received_ts, r.room_id, r.user_id, r.reason, rooms.creator"
-        " FROM room_reports AS r LEFT JOIN rooms ON rooms.room_id = r.room_id"
-        " WHERE r.id > ? ORDER BY r.id LIMIT ?",
-        (after_id, limit),
-    )
-    return [
-        NewReport(
-            kind="complaint",
-            source="room_report",
-            target_type="room",
-            target=str(room_id),
-            category=category,
-            reporter=str(user_id),
-            ts=int(ts),
-            reason=reason,
-            room_id=str(room_id),
-            subject=creator,
-            evidence={"room": {"creator": creator}} if creator else {},
-            source_id=int(rid),
-        )
-        for rid, ts, room_id, user_id, reason, creator in txn.fetchall()
-    ]
-
-
-def _fetch_user_reports(
-    txn: Cursor, after_id: int, limit: int, category: str
-) -> list[NewReport]:
-    # user_reports (schema delta 92/07): id, received_ts, target_user_id,
-    # user_id, reason.
-    txn.execute(
-        "SELECT id, received_ts, target_user_id, user_id, reason FROM user_reports"
-        " WHERE id > ? ORDER BY id LIMIT ?",
-        (after_id, limit),
-    )
-    return [
-        NewReport(
-            kind="complaint",
-            source="user_report",
-            target_type="user",
-            target=str(target),
-            category=category,
-            reporter=str(user_id),
-            ts=int(ts),
-            reason=reason,
-            subject=str(target),
-            source_id=int(rid),
-        )
-        for rid, ts, target, user_id, reason in txn.fetchall()
-    ]
-
-
-#: Synapse's own report tables, in the order they are read.
-SYNAPSE_SOURCES = (
-    ReportSource("event_reports", "event_reports", _fetch_event_reports),
-    ReportSource("room_reports", "room_reports", _fetch_room_reports),
-    ReportSource("user_reports", "user_reports", _fetch_user_reports),
-)
+    fetch: Callable[[Cursor, int, int, str], list[SourceRow]]
 
 
 class IntakeStore:
@@ -281,12 +168,11 @@ class IntakeStore:
                 )
                 mark = top
             rows = source.fetch(txn, mark, batch, category)
-            ids = [(r.source_id or 0, r.ts) for r in rows]
-            new_mark = policy.advance_mark(mark, ids, now_ms)
+            new_mark = policy.advance_mark(mark, [(r.id, r.ts) for r in rows], now_ms)
             results = [
-                self._intake(txn, r, policy)
+                self._intake(txn, r.report, policy)
                 for r in rows
-                if (r.source_id or 0) <= new_mark
+                if r.id <= new_mark and r.report is not None
             ]
             if found is None or new_mark != int(found[0]):
                 txn.execute(
@@ -295,7 +181,7 @@ class IntakeStore:
                     " DO UPDATE SET last_id = excluded.last_id",
                     (source.name, new_mark),
                 )
-            return results, len(rows) == batch and new_mark == ids[-1][0]
+            return results, len(rows) == batch and new_mark == rows[-1].id
 
         return await self._db.run(f"complaint_collect_{source.name}", txn_fn)
 
@@ -374,30 +260,3 @@ class IntakeStore:
             ),
         )
         return IntakeResult(report, plan, case_id)
-
-    async def event_facts(self, event_id: str) -> dict[str, Any] | None:
-        """The room, sender, type and content of an event this server has."""
-
-        def txn_fn(txn: Cursor) -> dict[str, Any] | None:
-            txn.execute(
-                "SELECT e.event_id, e.sender, e.type, j.json, e.room_id"
-                " FROM events AS e LEFT JOIN event_json AS j"
-                " ON j.event_id = e.event_id WHERE e.event_id = ?",
-                (event_id,),
-            )
-            found = txn.fetchone()
-            if found is None:
-                return None
-            return {**_event_facts(found[:4]), "room_id": found[4]}
-
-        return await self._db.run("complaint_event_facts", txn_fn)
-
-    async def room_creator(self, room_id: str) -> tuple[bool, str | None]:
-        """Whether this server knows the room, and who created it."""
-
-        def txn_fn(txn: Cursor) -> tuple[bool, str | None]:
-            txn.execute("SELECT creator FROM rooms WHERE room_id = ?", (room_id,))
-            found = txn.fetchone()
-            return (found is not None, found[0] if found else None)
-
-        return await self._db.run("complaint_room_creator", txn_fn)
