@@ -148,6 +148,68 @@ def _export_verify(client: AdminClient | None, args: argparse.Namespace) -> Any:
     return {"ok": True, "header": header}
 
 
+def _quoted(user_id: str) -> str:
+    return urllib.parse.quote(user_id, safe="")
+
+
+def _identity_import(client: AdminClient, args: argparse.Namespace) -> Any:
+    with open(args.file, "rb") as f:
+        data = f.read()
+    is_csv = args.format == "csv" or (
+        args.format is None and args.file.endswith(".csv")
+    )
+    content_type = "text/csv" if is_csv else "application/json"
+    return client.call(
+        "POST", "/identities/import", raw=data, content_type=content_type
+    )
+
+
+def _identity_show(client: AdminClient, args: argparse.Namespace) -> Any:
+    return client.call("GET", f"/identities/{_quoted(args.user_id)}")
+
+
+def _identity_pending(client: AdminClient, args: argparse.Namespace) -> Any:
+    return client.pages("/identities/pending", "submissions", {})
+
+
+def _identity_decide(client: AdminClient, args: argparse.Namespace) -> Any:
+    body = {"reason": args.reason} if args.reason else {}
+    return client.call(
+        "POST", f"/identities/pending/{args.submission_id}/{args.verdict}", body
+    )
+
+
+def _identity_reveal(client: AdminClient, args: argparse.Namespace) -> Any:
+    return client.call(
+        "POST", f"/identities/{_quoted(args.user_id)}/reveal", {"reason": args.reason}
+    )
+
+
+def _add_identity_commands(commands: Any) -> None:
+    identity = commands.add_parser("identities", help="real-name identities (A)")
+    sub = identity.add_subparsers(dest="identity_command", required=True)
+    bulk = sub.add_parser("import", help="verify users in bulk from CSV or JSON")
+    bulk.add_argument("file")
+    bulk.add_argument("--format", choices=["csv", "json"], help="default: by extension")
+    bulk.set_defaults(run=_identity_import)
+    show = sub.add_parser("show", help="a user's masked identity and level")
+    show.add_argument("user_id")
+    show.set_defaults(run=_identity_show)
+    pending = sub.add_parser("pending", help="self-service submissions awaiting review")
+    pending.set_defaults(run=_identity_pending)
+    for verdict in ("approve", "reject"):
+        decide = sub.add_parser(verdict, help=f"{verdict} a pending submission")
+        decide.add_argument("submission_id")
+        decide.add_argument("--reason")
+        decide.set_defaults(run=_identity_decide, verdict=verdict)
+    reveal = sub.add_parser("reveal", help="the plaintext identity (audited)")
+    reveal.add_argument("user_id")
+    reveal.add_argument(
+        "--reason", required=True, help="why; recorded in the audit log"
+    )
+    reveal.set_defaults(run=_identity_reveal)
+
+
 def _case_path(case_id: str, action: str = "") -> str:
     return f"/complaints/{urllib.parse.quote(case_id, safe='')}{action}"
 
@@ -308,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--room", help="notice into this room (the bot must be in it)")
     notice.add_argument("text")
     notice.set_defaults(run=_notice)
+    _add_identity_commands(commands)
     _add_complaint_commands(commands)
     return parser
 

@@ -61,6 +61,89 @@ def signing_key(api: ModuleApi) -> Any:
     return homeserver(api).signing_key
 
 
+async def post_with_timeout(
+    api: ModuleApi,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout_ms: int,
+) -> tuple[int, bytes]:
+    """POST `body` with the module API's HTTP client; the whole exchange,
+    body included, must finish within `timeout_ms`.
+
+    `api.http_client` is Synapse's plain SimpleHttpClient: it has no IP
+    blocklist (`hs.get_simple_http_client()` in synapse/server.py passes
+    none), so an operator-configured provider on a private address is
+    reachable without touching `ip_range_blacklist`. Its own timeout is a
+    fixed 60 s to the headers with none on the body (synapse/http/client.py,
+    `SimpleHttpClient.request`), hence our own deadline around both. We call
+    `request` rather than `post_json_get_json`, whose DEBUG line logs the
+    JSON body, which here is identity plaintext (A5).
+
+    Raises:
+        twisted.internet.defer.TimeoutError: past the deadline.
+        Exception: whatever the transport raises.
+    """
+    from synapse.logging.context import make_deferred_yieldable, run_in_background
+    from synapse.util.async_helpers import timeout_deferred
+    from twisted.internet import defer
+    from twisted.web.client import readBody
+    from twisted.web.http_headers import Headers
+
+    async def exchange() -> tuple[int, bytes]:
+        response = await api.http_client.request(
+            "POST",
+            url,
+            data=body,
+            headers=Headers({k: [v] for k, v in headers.items()}),
+        )
+        content: bytes = await make_deferred_yieldable(readBody(response))
+        return int(response.code), content
+
+    started = clock(api).time_msec()
+    deferred = timeout_deferred(
+        deferred=run_in_background(exchange),
+        timeout=timeout_ms / 1000,
+        clock=clock(api),
+    )
+    try:
+        result: tuple[int, bytes] = await make_deferred_yieldable(deferred)
+    except Exception:
+        # The cancellation at the deadline does not always surface as
+        # TimeoutError: SimpleHttpClient.request's error logging reads
+        # `e.args[0]` of the CancelledError, which has no args, and raises
+        # IndexError instead (synapse/http/client.py, `request`).
+        if clock(api).time_msec() - started >= timeout_ms:
+            raise defer.TimeoutError(f"no answer within {timeout_ms} ms") from None
+        raise
+    return result
+
+
+def consent_version(api: ModuleApi) -> str | None:
+    """The current version of Synapse's `user_consent` documents, or None
+    when homeserver.yaml has no `user_consent` section."""
+    version: str | None = homeserver(api).config.consent.user_consent_version
+    return version
+
+
+async def user_consent_version(api: ModuleApi, user_id: str) -> str | None:
+    """The version the user accepted, from Synapse's `users` table through
+    its own `get_user_by_id` cache (synapse/storage/databases/main/
+    registration.py: `@cached`, invalidated by `user_set_consent_version`),
+    so a warm read costs no query and acceptance is seen at once."""
+    store: Any = homeserver(api).get_datastores().main  # @cached: see get_standing
+    user = await store.get_user_by_id(user_id)
+    return user.consent_version if user is not None else None
+
+
+def consent_uri(api: ModuleApi, user_id: str) -> str:
+    """The user's own link to Synapse's consent page (`/_matrix/consent`,
+    HMAC-signed with `form_secret`), where accepting records the version."""
+    from synapse.api.urls import ConsentURIBuilder
+
+    return ConsentURIBuilder(homeserver(api).config).build_user_consent_uri(user_id)
+
+
 async def can_see_event(
     api: ModuleApi, user_id: str, room_id: str, event_id: str
 ) -> bool:

@@ -16,8 +16,9 @@ from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.checks import complaints as checks_complaints
+from synapse_groupreg.checks import covenant as covenant_checks
+from synapse_groupreg.checks import identity as identity_checks
 from synapse_groupreg.checks import netlog as checks_netlog
-from synapse_groupreg.complaints.service import ComplaintService
 from synapse_groupreg.config import GroupRegConfig, parse_config
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.http import all_routes
@@ -28,16 +29,16 @@ from synapse_groupreg.services import Services
 from synapse_groupreg.standing import RealNameOff
 from synapse_groupreg.store import MIGRATIONS, Store
 from synapse_groupreg.store.database import Database, apply_migrations
+from synapse_groupreg.wiring import build_complaints, build_identity
 
 logger = logging.getLogger(__name__)
 
 #: The concerns whose callbacks are registered, in this order (Synapse runs
 #: callbacks of one kind in registration order; the first refusal wins).
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
-CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (
-    checks_netlog.register,
-    checks_complaints.register,
-)
+CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (checks_netlog.register,)
+CHECKS += (identity_checks.register, covenant_checks.register)
+CHECKS += (checks_complaints.register,)
 
 
 class GroupRegModule:
@@ -76,20 +77,8 @@ class GroupRegModule:
         if netlog is not None:
             exports["network"] = netlog.records
         notices = Notices(api, store.notices, config.notices)
-        complaints = (
-            ComplaintService(
-                config.complaints,
-                store.complaints,
-                store.complaint_intake,
-                store.complaint_notices,
-                audit,
-                notices,
-                config.language,
-                api.get_current_time_msec,
-            )
-            if config.complaints.enabled
-            else None
-        )
+        identity, selfservice = build_identity(api, config, store, audit, notices)
+        complaints = build_complaints(api, config, store, audit, notices)
         if complaints is not None:
             exports["complaints"] = complaints.records
         self.services = services = Services(
@@ -99,10 +88,12 @@ class GroupRegModule:
             audit=audit,
             notices=notices,
             guard=Guard(config.fail, api.server_name),
-            identity_levels=RealNameOff(),
+            identity_levels=identity if identity is not None else RealNameOff(),
             credit=None,
             netlog=netlog,
             exports=exports,
+            identity=identity,
+            selfservice=selfservice,
             complaints=complaints,
         )
 
@@ -113,6 +104,12 @@ class GroupRegModule:
 
         if api.should_run_background_tasks():
             api.delayed_background_call(0, services.notices.ensure_bot)
+            if identity is not None:
+                # Re-encryption after a key rotation, minors coming of age.
+                api.delayed_background_call(0, identity.maintenance.run)
+                api.looping_background_call(
+                    identity.maintenance.run, config.identity.reencrypt_interval_ms
+                )
         api.delayed_background_call(0, self._record_start)
         logger.info(
             "synapse-groupreg loaded: profile %s, %s database",

@@ -40,6 +40,7 @@ class Reason(str, enum.Enum):
     REGISTRATION_CODE_PROTECTED = "REGISTRATION_CODE_PROTECTED"
     ROOM_INFO_REQUIRED = "ROOM_INFO_REQUIRED"
     MODULE_UNAVAILABLE = "MODULE_UNAVAILABLE"
+    PERSON_LIMIT = "PERSON_LIMIT"
     COMPLAINT_LIMIT = "COMPLAINT_LIMIT"
     APPEAL_NOT_AFFECTED = "APPEAL_NOT_AFFECTED"
     APPEAL_WINDOW_CLOSED = "APPEAL_WINDOW_CLOSED"
@@ -127,6 +128,11 @@ _MESSAGES: Mapping[Reason, tuple[str, str]] = {
         "服务器暂时无法完成合规检查，请稍后再试。",
         "The server cannot complete its policy checks right now; "
         "please try again shortly.",
+    ),
+    Reason.PERSON_LIMIT: (
+        "该证件已验证 {limit} 个账号，已达每人上限。",
+        "This document already verifies {limit} accounts, the most one "
+        "person may hold.",
     ),
     Reason.COMPLAINT_LIMIT: (
         "您提交投诉过于频繁（每 {window} 最多 {limit} 次），请稍后再试。"

@@ -11,6 +11,8 @@ from synapse_groupreg.checks import Guard
 from synapse_groupreg.complaints.service import ComplaintService
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.export import SectionSource
+from synapse_groupreg.identity.selfservice import SelfService
+from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.standing import CreditScores, IdentityLevels
@@ -34,5 +36,10 @@ class Services:
     netlog: NetworkLog | None
     #: Sections of the signed export (F3) by name; each concern adds its own.
     exports: dict[str, SectionSource]
+    #: Real-name identity (A1-A8), None when real-name is off. Also
+    #: `identity_levels` then; `person_hash_of` is the blacklist's handle.
+    identity: IdentityService | None = None
+    #: The verification page's flow (A3 b), None when real-name is off.
+    selfservice: SelfService | None = None
     #: The complaint channel (E1-E4), None when `complaints.enabled` is off.
     complaints: ComplaintService | None = None

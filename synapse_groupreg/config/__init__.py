@@ -20,6 +20,7 @@ from synapse.config._base import ConfigError
 
 from synapse_groupreg.config._reader import Section, parse_duration_ms
 from synapse_groupreg.config.complaints import ComplaintsConfig
+from synapse_groupreg.config.identity import CovenantConfig, IdentityConfig
 from synapse_groupreg.config.logs import LogsConfig
 
 __all__ = [
@@ -126,14 +127,16 @@ class GroupRegConfig:
     fail: FailModes
     notices: NoticesConfig
     logs: LogsConfig
-    complaints: ComplaintsConfig
     #: sha256 of the raw YAML block, recorded in the audit log at each start
     #: so that an inspector can tell when the rules changed.
     digest: str
+    identity: IdentityConfig
+    covenant: CovenantConfig
+    complaints: ComplaintsConfig
 
     @property
     def real_name(self) -> bool:
-        return self.profile is Profile.CN
+        return self.identity.enabled
 
 
 def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
@@ -162,10 +165,16 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         logs=LogsConfig.read(
             root.section("logs"), strict_retention=profile is Profile.CN
         ),
-        complaints=ComplaintsConfig.read(root.section("complaints")),
         digest=hashlib.sha256(
             json.dumps(raw, sort_keys=True, default=str).encode()
         ).hexdigest(),
+        identity=IdentityConfig.read(
+            root.section("identity"), real_name_default=profile is Profile.CN
+        ),
+        covenant=CovenantConfig.read(
+            root.section("covenant"), default_required=profile is Profile.CN
+        ),
+        complaints=ComplaintsConfig.read(root.section("complaints")),
     )
     root.finish()
     return config

@@ -7,14 +7,20 @@ compares the two).
 
 from __future__ import annotations
 
+from typing import Any
+
 from synapse_groupreg.http.admin import AdminApi
 from synapse_groupreg.http.base import Route
 from synapse_groupreg.http.client import ClientApi
 from synapse_groupreg.http.complaints import ComplaintsApi
+from synapse_groupreg.http.identity import IdentityAdminApi
 from synapse_groupreg.http.records import RecordsApi
+from synapse_groupreg.http.verify import VerifyPage
 from synapse_groupreg.services import Services
 
-API_CLASSES = (ClientApi, AdminApi, RecordsApi, ComplaintsApi)
+API_CLASSES: tuple[type[Any], ...] = (ClientApi, AdminApi, RecordsApi)
+API_CLASSES += (IdentityAdminApi, VerifyPage)
+API_CLASSES += (ComplaintsApi,)
 
 
 def all_routes(services: Services) -> list[Route]:

@@ -198,9 +198,38 @@ class RawBody:
     body: bytes
     content_type: str
     filename: str | None = None
+    headers: Mapping[bytes, bytes] = attrs.field(factory=dict)
 
 
-Handler = Callable[[Request], Awaitable[tuple[int, Any]]]
+@attrs.frozen(slots=True)
+class HtmlPage:
+    """A handler's answer that is an HTML page rather than JSON."""
+
+    code: int
+    html: str
+
+    def response(self) -> tuple[int, RawBody]:
+        body = self.html.encode("utf-8")
+        return self.code, RawBody(
+            body, "text/html; charset=utf-8", headers=_PAGE_HEADERS
+        )
+
+
+#: Headers of every page: it may carry a one-time token in its URL and
+#: identity data in its form, so it is never cached, framed or referred.
+_PAGE_HEADERS = {
+    b"Cache-Control": b"no-store",
+    b"Referrer-Policy": b"no-referrer",
+    b"X-Frame-Options": b"DENY",
+    b"X-Content-Type-Options": b"nosniff",
+    b"Content-Security-Policy": (
+        b"default-src 'none'; style-src 'unsafe-inline'; form-action 'self';"
+        b" frame-ancestors 'none'"
+    ),
+}
+
+
+Handler = Callable[[Request], Awaitable[tuple[int, Any] | HtmlPage]]
 
 
 @attrs.frozen(slots=True)
@@ -249,7 +278,8 @@ class Router(DirectServeJsonResource):
                 continue
             caller = await self._authenticate(request, route.access)
             params = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
-            return await route.handler(Request(caller, params, request))
+            answer = await route.handler(Request(caller, params, request))
+            return answer.response() if isinstance(answer, HtmlPage) else answer
         if path_matched:
             raise SynapseError(405, f"{method} is not allowed here", Codes.UNRECOGNIZED)
         raise SynapseError(404, "Unrecognized request", Codes.UNRECOGNIZED)
@@ -261,6 +291,7 @@ class Router(DirectServeJsonResource):
             super()._send_response(request, code, response_object)
             return
         headers = {
+            **response_object.headers,
             b"Content-Type": response_object.content_type.encode(),
             b"Content-Length": b"%d" % len(response_object.body),
         }

@@ -22,4 +22,7 @@ class ClientApi:
             "version": __version__,
             "profile": self._s.config.profile.value,
             "user_id": request.user_id,
+            "identity_level": (
+                await self._s.identity_levels.level_of(request.user_id)
+            ).value,
         }

@@ -17,6 +17,7 @@ from synapse_groupreg.identity.documents import (
     normalise_phone,
     validate_document,
 )
+from synapse_groupreg.identity.names import InvalidName, normalise_name
 from synapse_groupreg.identity.vault import (
     DecryptionError,
     KeyFileError,
@@ -33,6 +34,7 @@ __all__ = [
     "DocumentType",
     "IdentityInputError",
     "InvalidDocument",
+    "InvalidName",
     "InvalidPhoneNumber",
     "KeyFileError",
     "Vault",
@@ -42,6 +44,7 @@ __all__ = [
     "load_vault",
     "mask",
     "mask_name",
+    "normalise_name",
     "normalise_phone",
     "promote_key",
     "rotate_key_file",

@@ -13,15 +13,18 @@ from synapse_groupreg.store import (
     netlog,
     notices,
     synapse_reports,
+    verification,
 )
+from synapse_groupreg.store import identity as identity_store
 from synapse_groupreg.store.database import Database, Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
     *audit.MIGRATIONS,
     *notices.MIGRATIONS,
     *netlog.MIGRATIONS,
-    *complaints.MIGRATIONS,
 )
+MIGRATIONS += (*identity_store.MIGRATIONS, *verification.MIGRATIONS)
+MIGRATIONS += complaints.MIGRATIONS
 
 
 class Store:
@@ -32,6 +35,7 @@ class Store:
         self.audit = audit.AuditStore(db)
         self.notices = notices.NoticeStore(db)
         self.netlog = netlog.NetworkLogStore(db)
+        self.verification = verification.VerificationStore(db)
         self.complaints = complaints.ComplaintStore(db)
         self.complaint_intake = complaint_intake.IntakeStore(db)
         self.complaint_notices = complaint_notices.OutcomeNoticeStore(db)

@@ -171,3 +171,10 @@ def apply_migrations(
     for step in applied:
         logger.info("groupreg schema: applied %s step %d", step.component, step.version)
     return applied
+
+
+def blob(value: bytes | None) -> bytearray | None:
+    """Bytes as a query parameter. Synapse makes psycopg2 refuse `bytes`
+    ("Passing bytes to DB is disabled", synapse/storage/engines/postgres.py)
+    and asks for `bytearray`; SQLite takes either."""
+    return None if value is None else bytearray(value)

@@ -11,11 +11,16 @@ import time
 from pathlib import Path
 
 import nio
+import pytest
 
+from tests.harness.client import reason_of
 from tests.harness.homeserver import REPO, free_port
 
 
-async def test_demo_serves_a_client(tmp_path: Path) -> None:
+@pytest.mark.parametrize("profile", ["generic", "cn"])
+async def test_demo_serves_a_client(tmp_path: Path, profile: str) -> None:
+    """generic: register, create a room, talk. cn: the same client is
+    refused until verified (A1), with the reason beside the message."""
     port = free_port()
     demo = subprocess.Popen(
         [
@@ -25,6 +30,8 @@ async def test_demo_serves_a_client(tmp_path: Path) -> None:
             str(tmp_path / "demo"),
             "--port",
             str(port),
+            "--profile",
+            profile,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -51,6 +58,10 @@ async def test_demo_serves_a_client(tmp_path: Path) -> None:
         try:
             registered = await client.register("visitor", "a-long-password-1")
             assert isinstance(registered, nio.RegisterResponse), registered
+            if profile == "cn":
+                refused = await client.room_create(name="demo room")
+                assert await reason_of(refused) == "IDENTITY_REQUIRED"
+                return
             created = await client.room_create(name="demo room")
             assert isinstance(created, nio.RoomCreateResponse), created
             sent = await client.room_send(
