@@ -10,8 +10,11 @@ pinned Synapse range (1.163).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from synapse.api.errors import AuthError
+from synapse.event_auth import check_state_dependent_auth_rules
 from synapse.storage.database import make_conn
 from synapse.storage.engines import PostgresEngine
 from synapse.util.async_helpers import Linearizer
@@ -19,6 +22,7 @@ from synapse.util.async_helpers import Linearizer
 from synapse_groupreg.store.database import Connection, Engine
 
 if TYPE_CHECKING:
+    from synapse.events import EventBase
     from synapse.module_api import ModuleApi
     from synapse.server import HomeServer
     from synapse.util.clock import Clock
@@ -142,6 +146,18 @@ def consent_uri(api: ModuleApi, user_id: str) -> str:
     from synapse.api.urls import ConsentURIBuilder
 
     return ConsentURIBuilder(homeserver(api).config).build_user_consent_uri(user_id)
+
+
+def passes_auth_rules(event: EventBase, state: Iterable[EventBase]) -> bool:
+    """Whether Synapse's own state-dependent auth rules (membership changes,
+    power levels, m.federate) will accept `event` against the room `state`.
+    Synapse applies them after the third-party rules, so a check that wants
+    to know whether an event will really happen asks here first."""
+    try:
+        check_state_dependent_auth_rules(event, state)
+    except AuthError:
+        return False
+    return True
 
 
 async def can_see_event(

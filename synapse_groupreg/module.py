@@ -17,18 +17,25 @@ from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.checks import complaints as checks_complaints
 from synapse_groupreg.checks import covenant as covenant_checks
+from synapse_groupreg.checks import federation as federation_checks
 from synapse_groupreg.checks import identity as identity_checks
 from synapse_groupreg.checks import netlog as checks_netlog
+from synapse_groupreg.checks import rooms as room_checks
 from synapse_groupreg.config import GroupRegConfig, parse_config
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
+from synapse_groupreg.room_state import RoomState
+from synapse_groupreg.rooms.accountability import Accountability
+from synapse_groupreg.rooms.caps import Caps
+from synapse_groupreg.rooms.moves import ClassMoves
+from synapse_groupreg.rooms.registry import RoomRegistry
 from synapse_groupreg.services import Services
-from synapse_groupreg.standing import RealNameOff
+from synapse_groupreg.standing import IdentityLevels, RealNameOff
 from synapse_groupreg.store import MIGRATIONS, Store
-from synapse_groupreg.store.database import Database, apply_migrations
+from synapse_groupreg.store.database import CacheSupport, Database, apply_migrations
 from synapse_groupreg.wiring import build_complaints, build_identity
 
 logger = logging.getLogger(__name__)
@@ -38,6 +45,7 @@ logger = logging.getLogger(__name__)
 #: Each is a module of `synapse_groupreg.checks` with `register(api, services)`.
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (checks_netlog.register,)
 CHECKS += (identity_checks.register, covenant_checks.register)
+CHECKS += (room_checks.register, federation_checks.register)
 CHECKS += (checks_complaints.register,)
 
 
@@ -64,7 +72,13 @@ class GroupRegModule:
         finally:
             conn.close()
 
-        store = Store(Database(engine, api.run_db_interaction))
+        caches = CacheSupport(
+            api.server_name,
+            hs.clock(api),
+            api.register_cached_function,
+            api.invalidate_cache,
+        )
+        store = Store(Database(engine, api.run_db_interaction, caches))
         audit = AuditLog(store.audit, api.get_current_time_msec)
         netlog = (
             NetworkLog(
@@ -78,6 +92,20 @@ class GroupRegModule:
             exports["network"] = netlog.records
         notices = Notices(api, store.notices, config.notices)
         identity, selfservice = build_identity(api, config, store, audit, notices)
+        identity_levels: IdentityLevels = (
+            identity if identity is not None else RealNameOff()
+        )
+        credit = None
+        rooms = config.rooms
+        registry = RoomRegistry(
+            rooms,
+            store.rooms,
+            store.seats,
+            audit,
+            api.get_current_time_msec,
+            identity_levels,
+            credit,
+        )
         complaints = build_complaints(api, config, store, audit, notices)
         if complaints is not None:
             exports["complaints"] = complaints.records
@@ -88,10 +116,22 @@ class GroupRegModule:
             audit=audit,
             notices=notices,
             guard=Guard(config.fail, api.server_name),
-            identity_levels=identity if identity is not None else RealNameOff(),
-            credit=None,
+            identity_levels=identity_levels,
+            credit=credit,
             netlog=netlog,
             exports=exports,
+            rooms=registry,
+            caps=Caps(rooms, store.seats, api.get_current_time_msec),
+            roles=Accountability(store.roles, audit, rooms.admin_power_level),
+            room_state=RoomState(api),
+            moves=ClassMoves(
+                rooms,
+                registry,
+                store.rooms,
+                store.class_requests,
+                audit,
+                api.get_current_time_msec,
+            ),
             identity=identity,
             selfservice=selfservice,
             complaints=complaints,

@@ -15,6 +15,11 @@ from synapse_groupreg.identity.selfservice import SelfService
 from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
+from synapse_groupreg.room_state import RoomState
+from synapse_groupreg.rooms.accountability import Accountability
+from synapse_groupreg.rooms.caps import Caps
+from synapse_groupreg.rooms.moves import ClassMoves
+from synapse_groupreg.rooms.registry import RoomRegistry
 from synapse_groupreg.standing import CreditScores, IdentityLevels
 from synapse_groupreg.store import Store
 
@@ -36,6 +41,16 @@ class Services:
     netlog: NetworkLog | None
     #: Sections of the signed export (F3) by name; each concern adds its own.
     exports: dict[str, SectionSource]
+    #: The room registry: classes, codes, status (B1, B2, B4, B6).
+    rooms: RoomRegistry
+    #: Member, creation and join caps (B3).
+    caps: Caps
+    #: Creators and admins over time (B5).
+    roles: Accountability
+    #: The rooms' Matrix state as the registry's routes need it.
+    room_state: RoomState
+    #: Moving rooms between classes, declaring categories (B2, B6).
+    moves: ClassMoves
     #: Real-name identity (A1-A8), None when real-name is off. Also
     #: `identity_levels` then; `person_hash_of` is the blacklist's handle.
     identity: IdentityService | None = None

@@ -10,23 +10,36 @@ import pytest
 
 from tests.harness import databases
 from tests.harness.homeserver import RUNNING
+from tests.harness.workers import redis_reachable
 
 BACKENDS = databases.backends()
 _USED: set[str] = set()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if os.environ.get("CI") == "true" and "postgres" not in BACKENDS:
+    if os.environ.get("CI") != "true":
+        return
+    if "postgres" not in BACKENDS:
         raise pytest.UsageError(
             "CI=true but PostgreSQL is not reachable (127.0.0.1:5432 or "
             "GROUPREG_TEST_POSTGRES): the suite must run on both databases in CI"
+        )
+    if not redis_reachable():
+        raise pytest.UsageError(
+            "CI=true but Redis is not reachable on 127.0.0.1:6379: the worker "
+            "tests (main process + generic worker) must run in CI"
         )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     pg = databases.postgres_dsn()
     where = f"postgres ({pg})" if pg else "postgres not reachable, skipped"
-    return f"groupreg integration databases: sqlite, {where}"
+    redis = (
+        "redis reachable"
+        if redis_reachable()
+        else "redis not reachable: worker tests skip"
+    )
+    return f"groupreg integration databases: sqlite, {where}; {redis}"
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -22,6 +22,7 @@ from synapse_groupreg.config._reader import Section, parse_duration_ms
 from synapse_groupreg.config.complaints import ComplaintsConfig
 from synapse_groupreg.config.identity import CovenantConfig, IdentityConfig
 from synapse_groupreg.config.logs import LogsConfig
+from synapse_groupreg.config.rooms import RoomsConfig
 
 __all__ = [
     "CHECKS",
@@ -132,6 +133,8 @@ class GroupRegConfig:
     digest: str
     identity: IdentityConfig
     covenant: CovenantConfig
+    #: Room classes, caps, registration codes, federation (B1-B7).
+    rooms: RoomsConfig
     complaints: ComplaintsConfig
 
     @property
@@ -174,6 +177,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         covenant=CovenantConfig.read(
             root.section("covenant"), default_required=profile is Profile.CN
         ),
+        rooms=RoomsConfig.read(root.section("rooms"), profile is Profile.CN),
         complaints=ComplaintsConfig.read(root.section("complaints")),
     )
     root.finish()

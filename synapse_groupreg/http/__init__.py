@@ -15,11 +15,13 @@ from synapse_groupreg.http.client import ClientApi
 from synapse_groupreg.http.complaints import ComplaintsApi
 from synapse_groupreg.http.identity import IdentityAdminApi
 from synapse_groupreg.http.records import RecordsApi
+from synapse_groupreg.http.rooms import RoomsApi
 from synapse_groupreg.http.verify import VerifyPage
 from synapse_groupreg.services import Services
 
 API_CLASSES: tuple[type[Any], ...] = (ClientApi, AdminApi, RecordsApi)
 API_CLASSES += (IdentityAdminApi, VerifyPage)
+API_CLASSES += (RoomsApi,)
 API_CLASSES += (ComplaintsApi,)
 
 

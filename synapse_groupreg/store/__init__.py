@@ -15,7 +15,11 @@ from synapse_groupreg.store import (
     synapse_reports,
     verification,
 )
+from synapse_groupreg.store import class_requests as class_requests_store
 from synapse_groupreg.store import identity as identity_store
+from synapse_groupreg.store import roles as roles_store
+from synapse_groupreg.store import rooms as rooms_store
+from synapse_groupreg.store import seats as seats_store
 from synapse_groupreg.store.database import Database, Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -24,6 +28,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     *netlog.MIGRATIONS,
 )
 MIGRATIONS += (*identity_store.MIGRATIONS, *verification.MIGRATIONS)
+MIGRATIONS += (
+    *rooms_store.MIGRATIONS,
+    *seats_store.MIGRATIONS,
+    *roles_store.MIGRATIONS,
+    *class_requests_store.MIGRATIONS,
+)
 MIGRATIONS += complaints.MIGRATIONS
 
 
@@ -36,6 +46,10 @@ class Store:
         self.notices = notices.NoticeStore(db)
         self.netlog = netlog.NetworkLogStore(db)
         self.verification = verification.VerificationStore(db)
+        self.rooms = rooms_store.RoomStore(db)
+        self.seats = seats_store.SeatStore(db)
+        self.roles = roles_store.RoleStore(db)
+        self.class_requests = class_requests_store.ClassRequestStore(db)
         self.complaints = complaints.ComplaintStore(db)
         self.complaint_intake = complaint_intake.IntakeStore(db)
         self.complaint_notices = complaint_notices.OutcomeNoticeStore(db)

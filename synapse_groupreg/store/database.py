@@ -62,21 +62,38 @@ class Migration:
     statements: tuple[str, ...]
 
 
+@attrs.frozen(slots=True)
+class CacheSupport:
+    """What a store needs for Synapse's `@cached` reads that every worker
+    invalidates together: `server_name` and `clock` (the decorator reads them
+    from the object it caches on), and the module API's `register_cached_function`
+    and `invalidate_cache`."""
+
+    server_name: str
+    clock: Any
+    register: Callable[[Any], None]
+    invalidate: Callable[[Any, tuple[Any, ...]], Awaitable[None]]
+
+
 class Database:
     """Runs the stores' transactions on Synapse's connection pool.
 
     Args:
         engine: which SQL dialect is underneath.
         run_interaction: `ModuleApi.run_db_interaction`.
+        caches: for stores that keep `@cached` reads (None where nothing
+            is cached, e.g. in tools that run without Synapse).
     """
 
     def __init__(
         self,
         engine: Engine,
         run_interaction: Callable[..., Awaitable[Any]],
+        caches: CacheSupport | None = None,
     ) -> None:
         self.engine = engine
         self._run_interaction = run_interaction
+        self.caches = caches
 
     async def run(
         self,

@@ -85,6 +85,9 @@ class Homeserver:
         extra_config: homeserver.yaml keys to add or override.
         share_database_of: run as another process of that homeserver: same
             server name and database (PostgreSQL), own ports and folder.
+        server_name: the server name, when it must differ from
+            `localhost:<client port>` (federation names the TLS port).
+        extra_listeners: listeners to add beside the client one.
     """
 
     def __init__(
@@ -94,6 +97,8 @@ class Homeserver:
         extra_config: Mapping[str, Any] | None = None,
         name: str = "hs",
         share_database_of: Homeserver | None = None,
+        server_name: str | None = None,
+        extra_listeners: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.backend = backend
         self.dir = Path(tempfile.mkdtemp(prefix=f"groupreg-{name}-"))
@@ -101,8 +106,9 @@ class Homeserver:
         self.server_name: str = (
             share_database_of.server_name
             if share_database_of
-            else f"localhost:{self.port}"
+            else server_name or f"localhost:{self.port}"
         )
+        self.extra_listeners = [dict(listener) for listener in extra_listeners]
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.config_path = self.dir / "homeserver.yaml"
         self.log_path = self.dir / "homeserver.log"
@@ -142,7 +148,8 @@ class Homeserver:
                     "tls": False,
                     "x_forwarded": False,
                     "resources": [{"names": ["client", "keys"], "compress": False}],
-                }
+                },
+                *self.extra_listeners,
             ],
             "database": db,
             "log_config": str(self.dir / "log.yaml"),
@@ -210,17 +217,21 @@ class Homeserver:
 
     # -- process --------------------------------------------------------------
 
+    def command(self) -> list[str]:
+        """How the process is started (workers start differently)."""
+        return [
+            sys.executable,
+            "-m",
+            "synapse.app.homeserver",
+            "-c",
+            str(self.config_path),
+        ]
+
     def start(self, timeout: float = 90.0) -> Homeserver:
         """Start Synapse and wait until it answers `/health`."""
         stderr = self.stderr_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "synapse.app.homeserver",
-                "-c",
-                str(self.config_path),
-            ],
+            self.command(),
             cwd=self.dir,
             stdout=stderr,
             stderr=stderr,
