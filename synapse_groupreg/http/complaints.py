@@ -311,8 +311,14 @@ class ComplaintsApi:
 
     @_answer_errors
     async def one(self, request: Request) -> Answer:
-        """One case with its reports, evidence, notices and history."""
-        return 200, await self._complaints.detail(request.params["case_id"])
+        """One case with its reports, evidence, notices and history, and
+        the group's registration (code, class, creator) where it has one."""
+        detail = await self._complaints.detail(request.params["case_id"])
+        room_id = detail.get("room_id")
+        if room_id:
+            group = await self._s.rooms.room(room_id)
+            detail["group"] = group.to_json() if group is not None else None
+        return 200, detail
 
     @_answer_errors
     async def assign(self, request: Request) -> Answer:

@@ -60,6 +60,9 @@ async def test_event_report_becomes_a_case(hs: Homeserver) -> None:
     assert (report["reporter"], report["reason"]) == (owner.user_id, "spam")
     assert report["details"] == {"score": -100}
     assert [h["action"] for h in detail["history"]] == ["complaint.open"]
+    # The group's registration (B4, B5) is beside it, for whoever decides.
+    assert detail["group"]["code"].startswith("G")
+    assert detail["group"]["creator"] == owner.user_id
 
 
 async def test_room_and_user_reports_become_cases(hs: Homeserver) -> None:
