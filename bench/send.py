@@ -48,6 +48,23 @@ VARIANTS: list[Variant] = [
 ]
 
 
+def _with_10k_keywords(hs: Homeserver, user: User) -> None:
+    """C1-C3: 10k keywords (bench/filter.py's generator) through the admin API."""
+    from bench.content_cost import load_keywords
+
+    load_keywords(hs, 10_000)
+
+
+VARIANTS.append(
+    (
+        "generic, content off",
+        {"profile": "generic", "content": {"enabled": False}},
+        _nothing,
+    )
+)
+VARIANTS.append(("generic + 10k keywords", {"profile": "generic"}, _with_10k_keywords))
+
+
 async def _send_many(
     session: aiohttp.ClientSession,
     hs: Homeserver,

@@ -4,6 +4,7 @@
     groupreg audit verify
     groupreg audit list --action identity. --limit 20
     groupreg notice --user @alice:example.org "Please update your group's name"
+    groupreg keywords import gambling gambling.txt --action block --credit-penalty 15
     groupreg complaints list --status received,triaged --overdue
     groupreg complaints decide C17 --outcome violation --note "spam links" \
         --sanction suspend_posting,duration=24h
@@ -24,6 +25,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from synapse_groupreg.cli_content import add_keyword_commands
 
 ADMIN_PREFIX = "/_synapse/client/groupreg/admin/v1"
 
@@ -371,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     notice.add_argument("text")
     notice.set_defaults(run=_notice)
     _add_identity_commands(commands)
+    add_keyword_commands(commands)
     _add_complaint_commands(commands)
     return parser
 

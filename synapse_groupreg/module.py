@@ -16,12 +16,14 @@ from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.checks import complaints as checks_complaints
+from synapse_groupreg.checks import content as content_checks
 from synapse_groupreg.checks import covenant as covenant_checks
 from synapse_groupreg.checks import federation as federation_checks
 from synapse_groupreg.checks import identity as identity_checks
 from synapse_groupreg.checks import netlog as checks_netlog
 from synapse_groupreg.checks import rooms as room_checks
 from synapse_groupreg.config import GroupRegConfig, parse_config
+from synapse_groupreg.content import build_content
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
@@ -46,6 +48,7 @@ logger = logging.getLogger(__name__)
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (checks_netlog.register,)
 CHECKS += (identity_checks.register, covenant_checks.register)
 CHECKS += (room_checks.register, federation_checks.register)
+CHECKS += (content_checks.register,)
 CHECKS += (checks_complaints.register,)
 
 
@@ -106,6 +109,8 @@ class GroupRegModule:
             identity_levels,
             credit,
         )
+        # D1: the credit system's penalty hook goes here once it exists.
+        content = build_content(api, config, store, audit, penalties=None)
         complaints = build_complaints(api, config, store, audit, notices)
         if complaints is not None:
             exports["complaints"] = complaints.records
@@ -134,6 +139,7 @@ class GroupRegModule:
             ),
             identity=identity,
             selfservice=selfservice,
+            content=content,
             complaints=complaints,
         )
 

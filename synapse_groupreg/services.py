@@ -10,6 +10,7 @@ from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.complaints.service import ComplaintService
 from synapse_groupreg.config import GroupRegConfig
+from synapse_groupreg.content import ContentServices
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.identity.selfservice import SelfService
 from synapse_groupreg.identity.service import IdentityService
@@ -56,5 +57,7 @@ class Services:
     identity: IdentityService | None = None
     #: The verification page's flow (A3 b), None when real-name is off.
     selfservice: SelfService | None = None
+    #: The prohibited-content filter (C1-C4, C6): lists, decision, hits.
+    content: ContentServices | None = None
     #: The complaint channel (E1-E4), None when `complaints.enabled` is off.
     complaints: ComplaintService | None = None

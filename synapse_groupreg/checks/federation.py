@@ -14,6 +14,7 @@ joins still count toward the user's own cap on groups joined.
 from __future__ import annotations
 
 import sys
+import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from synapse.api.errors import Codes
@@ -59,6 +60,7 @@ class FederationChecks:
         """An invite of a local user sent by another server: judged by the
         room's class here (the default class for rooms not registered)."""
         sender = str(event.sender)
+        started = time.perf_counter()
         try:
             room = await self._s.rooms.room(event.room_id)
             room_class = self._s.rooms.class_of(room)
@@ -67,6 +69,7 @@ class FederationChecks:
                 refusal = federation_refusal(class_name(room_class), sender)
         except Exception as e:
             refusal = self._s.guard.failed("federation", e)
+        self._s.guard.meter("federation").done(started, refusal)
         return await self._answer(sender, event.room_id, refusal)
 
     async def user_may_join_room(
@@ -77,10 +80,12 @@ class FederationChecks:
         server is judged here."""
         if self._s.notices.is_bot(user_id):
             return NOT_SPAM
+        started = time.perf_counter()
         try:
             refusal = await self._remote_join(user_id, room_id)
         except Exception as e:
             refusal = self._s.guard.failed("federation", e)
+        self._s.guard.meter("federation").done(started, refusal)
         return await self._answer(user_id, room_id, refusal)
 
     async def _remote_join(self, user_id: str, room_id: str) -> Refusal | None:

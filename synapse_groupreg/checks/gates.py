@@ -24,6 +24,7 @@ passes costs one cached read.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -70,18 +71,18 @@ class ActionGate:
         """None to allow, else the refusal."""
         if action not in self._actions or self._s.notices.is_bot(user_id):
             return None
+        started = time.perf_counter()
+        decision: Decision
         try:
-            if await self._passes(user_id) or await self._api.is_user_admin(user_id):
-                return None
-            if (
-                action is Action.JOIN
-                and room_id is not None
-                and await self._join_exempt(user_id, room_id)
-            ):
-                return None
-            return self._refusal(user_id, action)
+            exempt = await self._passes(user_id) or await self._api.is_user_admin(
+                user_id
+            )
+            if not exempt and action is Action.JOIN and room_id is not None:
+                exempt = await self._join_exempt(user_id, room_id)
+            decision = None if exempt else self._refusal(user_id, action)
         except Exception as e:
-            return self._s.guard.failed(self._check, e)
+            decision = self._s.guard.failed(self._check, e)
+        return self._s.guard.meter(self._check).done(started, decision)
 
     async def _join_exempt(self, user_id: str, room_id: str) -> bool:
         """A join that lets nobody into a group: to a room the notice bot

@@ -9,6 +9,7 @@ local user sends (messages included).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -108,6 +109,7 @@ class RoomChecks:
             raise await self._deny(user_id, "", answer) from None
 
         refusal: Refusal | None = None
+        started = time.perf_counter()
         try:
             # Malformed ids are left to Synapse, which refuses them with 400.
             invitees = [
@@ -135,6 +137,7 @@ class RoomChecks:
                 await self._prepare(user_id, request, placement, initial_state)
         except Exception as e:
             refusal = self._s.guard.failed("rooms", e)
+        self._s.guard.meter("rooms").done(started, refusal)
         if refusal is not None:
             raise await self._deny(user_id, "", refusal)
 
@@ -190,6 +193,7 @@ class RoomChecks:
         )
         if registration is None or registration.get("class") == DIRECT:
             return NOT_SPAM  # a direct chat, or a room upgrade (not ours)
+        started = time.perf_counter()
         try:
             room_class = self._config.classes[registration["class"]]
             refusal = await self._s.rooms.qualification(user_id, room_class)
@@ -199,6 +203,7 @@ class RoomChecks:
                 )
         except Exception as e:
             refusal = self._s.guard.failed("caps", e)
+        self._s.guard.meter("caps").done(started, refusal)
         if refusal is None:
             return NOT_SPAM
         await self._s.rooms.record_refusal(user_id, "", refusal)
@@ -216,6 +221,7 @@ class RoomChecks:
             check = "rooms"
         else:
             return _ALLOW  # the per-message path: nothing to look up
+        started = time.perf_counter()
         try:
             if event_type == MEMBER:
                 refusal = await self._membership.decide(event, state)
@@ -227,6 +233,7 @@ class RoomChecks:
                 refusal = await self._encryption(event)
         except Exception as e:
             refusal = self._s.guard.failed(check, e)
+        self._s.guard.meter(check).done(started, refusal)
         if refusal is None:
             return _ALLOW
         raise await self._deny(event.sender, event.room_id, refusal)

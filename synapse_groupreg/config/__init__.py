@@ -20,6 +20,7 @@ from synapse.config._base import ConfigError
 
 from synapse_groupreg.config._reader import Section, parse_duration_ms
 from synapse_groupreg.config.complaints import ComplaintsConfig
+from synapse_groupreg.config.content import ContentConfig
 from synapse_groupreg.config.identity import CovenantConfig, IdentityConfig
 from synapse_groupreg.config.logs import LogsConfig
 from synapse_groupreg.config.rooms import RoomsConfig
@@ -135,6 +136,7 @@ class GroupRegConfig:
     covenant: CovenantConfig
     #: Room classes, caps, registration codes, federation (B1-B7).
     rooms: RoomsConfig
+    content: ContentConfig
     complaints: ComplaintsConfig
 
     @property
@@ -178,6 +180,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
             root.section("covenant"), default_required=profile is Profile.CN
         ),
         rooms=RoomsConfig.read(root.section("rooms"), profile is Profile.CN),
+        content=ContentConfig.read(root.section("content"), cn=profile is Profile.CN),
         complaints=ComplaintsConfig.read(root.section("complaints")),
     )
     root.finish()

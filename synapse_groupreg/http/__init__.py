@@ -14,6 +14,7 @@ from synapse_groupreg.http.base import Route
 from synapse_groupreg.http.client import ClientApi
 from synapse_groupreg.http.complaints import ComplaintsApi
 from synapse_groupreg.http.identity import IdentityAdminApi
+from synapse_groupreg.http.keywords import KeywordsApi
 from synapse_groupreg.http.records import RecordsApi
 from synapse_groupreg.http.rooms import RoomsApi
 from synapse_groupreg.http.verify import VerifyPage
@@ -22,6 +23,7 @@ from synapse_groupreg.services import Services
 API_CLASSES: tuple[type[Any], ...] = (ClientApi, AdminApi, RecordsApi)
 API_CLASSES += (IdentityAdminApi, VerifyPage)
 API_CLASSES += (RoomsApi,)
+API_CLASSES += (KeywordsApi,)
 API_CLASSES += (ComplaintsApi,)
 
 

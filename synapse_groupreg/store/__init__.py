@@ -10,6 +10,8 @@ from synapse_groupreg.store import (
     complaint_intake,
     complaint_notices,
     complaints,
+    content_hits,
+    keywords,
     netlog,
     notices,
     synapse_reports,
@@ -34,6 +36,7 @@ MIGRATIONS += (
     *roles_store.MIGRATIONS,
     *class_requests_store.MIGRATIONS,
 )
+MIGRATIONS += (*keywords.MIGRATIONS, *content_hits.MIGRATIONS)
 MIGRATIONS += complaints.MIGRATIONS
 
 
@@ -50,6 +53,8 @@ class Store:
         self.seats = seats_store.SeatStore(db)
         self.roles = roles_store.RoleStore(db)
         self.class_requests = class_requests_store.ClassRequestStore(db)
+        self.keywords = keywords.KeywordStore(db)
+        self.content_hits = content_hits.ContentHitStore(db)
         self.complaints = complaints.ComplaintStore(db)
         self.complaint_intake = complaint_intake.IntakeStore(db)
         self.complaint_notices = complaint_notices.OutcomeNoticeStore(db)

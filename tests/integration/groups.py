@@ -4,6 +4,7 @@ own createRoom fields (which matrix-nio cannot send), join, read state."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from typing import Any
 from urllib.parse import quote
@@ -72,6 +73,16 @@ async def put_state(
 ) -> tuple[int, Any]:
     return await Http(hs, user.access_token).put(
         f"{MATRIX}/rooms/{quote(room_id)}/state/{event_type}/{state_key}", content
+    )
+
+
+async def send_text(
+    hs: Homeserver, user: User, room_id: str, body: str
+) -> tuple[int, Any]:
+    """PUT one m.text message with a fresh transaction id."""
+    return await Http(hs, user.access_token).put(
+        f"{MATRIX}/rooms/{quote(room_id)}/send/m.room.message/{uuid.uuid4().hex}",
+        {"msgtype": "m.text", "body": body},
     )
 
 

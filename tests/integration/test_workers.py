@@ -1,10 +1,11 @@
-"""G5, B3: the groups rules hold with a main process and a generic worker
+"""G5, B3, C4: the rules hold with a main process and a generic worker
 (PostgreSQL + Redis): caps across processes, cached registry facts
-invalidated on every worker, roles recorded once."""
+invalidated on every worker, roles recorded once, keyword lists reloaded."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -23,11 +24,13 @@ from tests.integration.groups import (
     put_state,
     reason,
     room_path,
+    send_text,
     state,
 )
 
 CONFIG: dict[str, Any] = {
     "profile": "generic",
+    "content": {"reload_interval": "2s"},
     "rooms": {
         "default_class": "ten",
         "classes": {"ten": {"member_cap": 10}, "three": {"member_cap": 3}},
@@ -139,3 +142,36 @@ async def test_roles_and_codes_recorded_once_across_processes(
         (room_id,),
     )
     assert granted == [(2,)]
+
+
+async def test_a_keyword_list_change_reaches_the_worker_without_restart(
+    cluster: tuple[Homeserver, Worker],
+) -> None:
+    """C4: the worker refuses a word added through the main process's admin
+    API, with no restart, once its own poll of the list version (every
+    `reload_interval`) has rebuilt its automaton."""
+    main, worker = cluster
+    admin, user = main.register(admin=True), main.register()
+    room_id = await new_room(main, user)
+    phrase = "工作进程测试词"
+    sent = await send_text(worker, user, room_id, phrase)
+    assert sent[0] == 200, sent
+
+    status, body = await Http(main, admin.access_token).put(
+        f"{ADMIN}/keywords/worker_test",
+        {"action": "block", "credit_penalty": 1, "words": ["进程测试"]},
+    )
+    assert status == 200, body
+    changed_at = time.monotonic()
+    # Poll until the worker refuses (bounded so a bug cannot hang the run;
+    # the lag is printed, not asserted: timings depend on the machine).
+    while time.monotonic() - changed_at < 60:
+        sent = await send_text(worker, user, room_id, phrase)
+        if sent[0] != 200:
+            break
+        await asyncio.sleep(0.1)
+    print(f"list change reached the worker after {time.monotonic() - changed_at:.2f} s")
+    assert (sent[0], reason(sent[1])) == (403, "PROHIBITED_CONTENT")
+    status, listing = await Http(worker, admin.access_token).get(f"{ADMIN}/keywords")
+    assert status == 200
+    assert listing["loaded_version"] == body["version"]
