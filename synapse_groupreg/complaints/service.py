@@ -56,6 +56,7 @@ from synapse_groupreg.store.complaint_intake import (
 from synapse_groupreg.store.complaint_notices import OutcomeNoticeStore
 from synapse_groupreg.store.complaint_rows import CaseCounts, CaseFilter, CaseRow
 from synapse_groupreg.store.complaints import ComplaintStore
+from synapse_groupreg.store.content_reports import CONTENT_SOURCE
 from synapse_groupreg.store.synapse_reports import SYNAPSE_SOURCES
 
 logger = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class ComplaintService:
         self._audit = audit
         self._now_ms = now_ms
         self.sanctions = sanctions
-        self.sources: list[ReportSource] = list(SYNAPSE_SOURCES)
+        self.sources: list[ReportSource] = [*SYNAPSE_SOURCES, CONTENT_SOURCE]
         self._desk = DecisionDesk(
             cases, outcome_notices, audit, notifier, language, now_ms, sanctions
         )

@@ -6,11 +6,13 @@ reporters cannot flood; reports are taken in exactly once, across restarts."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+import nio
 import pytest
 
-from tests.harness.client import REASON_FIELD, Http
+from tests.harness.client import REASON_FIELD, Http, clients
 from tests.harness.complaints import (
     ADMIN,
     CLIENT,
@@ -25,9 +27,25 @@ from tests.harness.complaints import (
 from tests.harness.homeserver import Homeserver
 from tests.integration.conftest import HomeserverFactory
 
+SAMPLES = Path(__file__).resolve().parents[2] / "config" / "keywords"
+
 CONFIG: dict[str, Any] = {
     "profile": "generic",
     "complaints": {"poll_interval": "200ms", "rate": {"reports": 3, "per": "1h"}},
+    "content": {
+        "categories": {
+            "gambling": {
+                "action": "block",
+                "credit_penalty": 15,
+                "words_file": str(SAMPLES / "gambling.txt"),
+            },
+            "rumour_fraud": {
+                "action": "review",
+                "credit_penalty": 10,
+                "words_file": str(SAMPLES / "rumour_fraud.txt"),
+            },
+        }
+    },
 }
 
 
@@ -105,6 +123,39 @@ async def test_the_same_target_twice_is_one_case(hs: Homeserver) -> None:
     status, detail = await http.get(f"{ADMIN}/complaints/{case['case_id']}")
     sources = [(r["reporter"], r["source"]) for r in detail["report_list"]]
     assert sources == [(owner.user_id, "event_report"), (second.user_id, "api")]
+
+
+async def test_content_filter_review_hits_become_cases(hs: Homeserver) -> None:
+    """E1, C2: a message the content filter lets through for review becomes
+    a case reported by `system`, in the keyword list's category; a refusal
+    (nothing left to judge) does not, and the collector passes over it."""
+    poster, admin = hs.register(), hs.register(admin=True)
+    async with clients(hs, poster) as (client,):
+        created = await client.room_create(name="reading club")
+        assert isinstance(created, nio.RoomCreateResponse), created
+        refused = await client.room_send(
+            created.room_id, "m.room.message", {"msgtype": "m.text", "body": "开奖"}
+        )
+        assert isinstance(refused, nio.RoomSendError), refused
+        sent = await client.room_send(
+            created.room_id,
+            "m.room.message",
+            {"msgtype": "m.text", "body": "刷单返利，日赚千元"},
+        )
+        assert isinstance(sent, nio.RoomSendResponse), sent
+    http = Http(hs, admin.access_token)
+    case = await case_of(http, sent.event_id)
+    assert (case["source"], case["category"]) == ("content", "rumour_fraud")
+    assert (case["subject"], case["room_id"]) == (poster.user_id, created.room_id)
+    status, detail = await http.get(f"{ADMIN}/complaints/{case['case_id']}")
+    assert status == 200, detail
+    assert detail["evidence"]["content_hit"]["category"] == "rumour_fraud"
+    assert detail["evidence"]["event"]["content"]["body"] == "刷单返利，日赚千元"
+    reporters = {r["reporter"] for r in detail["report_list"]}
+    assert reporters == {"system"}
+    assert [h["actor"] for h in detail["history"]] == ["system"]
+    status, page = await http.get(f"{ADMIN}/complaints?target={quote(created.room_id)}")
+    assert page["cases"] == []  # the refusal opened nothing
 
 
 async def test_complaint_with_a_category_and_own_list(hs: Homeserver) -> None:
