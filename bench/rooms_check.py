@@ -95,6 +95,9 @@ def event(
     return make_event_from_dict(fields, RoomVersions.V11)
 
 
+_unused: Any = None
+
+
 def build() -> tuple[RoomChecks, MemoryDatabase]:
     store, counting, clock = memory_store()
     api: Any = BenchApi(clock)
@@ -132,6 +135,12 @@ def build() -> tuple[RoomChecks, MemoryDatabase]:
             audit,
             api.get_current_time_msec,
         ),
+        # The room checks use none of credit, sanctions or the blacklist.
+        credit_ledger=_unused,
+        sanctions=_unused,
+        blacklist=_unused,
+        violations=_unused,
+        emergency=_unused,
     )
     counting.conn.execute(
         "INSERT INTO groupreg_rooms VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",

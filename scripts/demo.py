@@ -12,6 +12,7 @@ Point Element (or any Matrix client) at that address and log in.
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import shutil
 import signal
@@ -28,6 +29,14 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo"
 BIN = Path(sys.executable).parent
+
+
+def checkout_env() -> dict[str, str]:
+    """The environment Synapse runs in: this checkout's module first, even
+    where another copy is installed in the virtualenv (as the test harness
+    does), so the demo and the config examples it loads always agree."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
 
 
 def module_config(home: Path, profile: str) -> dict[str, Any]:
@@ -160,6 +169,7 @@ def main() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "synapse.app.homeserver", "-c", "homeserver.yaml"],
         cwd=home,
+        env=checkout_env(),
     )
     try:
         wait_healthy(args.port, process)

@@ -375,6 +375,12 @@ def build_parser() -> argparse.ArgumentParser:
     notice.set_defaults(run=_notice)
     _add_identity_commands(commands)
     add_keyword_commands(commands)
+
+    # Sanctions, credit, blacklist, violations, emergencies (D1-D6); imported
+    # here as that module uses this one's client.
+    from synapse_groupreg.cli_sanctions import add_commands as add_sanction_commands
+
+    add_sanction_commands(commands)
     _add_complaint_commands(commands)
     return parser
 

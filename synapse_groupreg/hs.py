@@ -60,6 +60,42 @@ def linearizer(api: ModuleApi, name: str) -> Linearizer:
     return Linearizer(name=name, clock=clock(api))
 
 
+async def event_sender(api: ModuleApi, event_id: str) -> str | None:
+    """The sender of an event this server has, from Synapse's event cache
+    (the module API has no event lookup); None if unknown."""
+    store = homeserver(api).get_datastores().main
+    event = await store.get_event(event_id, allow_none=True)
+    return str(event.sender) if event is not None else None
+
+
+async def remove_local_members(
+    api: ModuleApi, room_id: str, requester: str
+) -> tuple[list[str], list[str]]:
+    """Make every local member leave `room_id` and forget it, keeping its
+    history: Synapse's room shutdown handler (`RoomShutdownHandler.
+    shutdown_room` in synapse/handlers/room.py, what the admin API's
+    DELETE /_synapse/admin/v2/rooms runs) with no replacement room, no
+    purge and no block. Not blocking keeps our own refusals in charge, so
+    a join is refused with ROOM_CLOSED rather than Synapse's wordless
+    "room has been blocked". Returns (removed, failed) user ids."""
+    handler = homeserver(api).get_room_shutdown_handler()
+    result = await handler.shutdown_room(
+        room_id,
+        {
+            "requester_user_id": requester,
+            "new_room_user_id": None,
+            "new_room_name": None,
+            "message": None,
+            "block": False,
+            "purge": False,
+            "force_purge": False,
+        },
+    )
+    if result is None:
+        return [], []
+    return list(result["kicked_users"]), list(result["failed_to_kick_users"])
+
+
 def signing_key(api: ModuleApi) -> Any:
     """The homeserver's ed25519 signing key (signs exports, F3)."""
     return homeserver(api).signing_key

@@ -15,6 +15,7 @@ from synapse.module_api import ModuleApi
 from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
+from synapse_groupreg.checks import blacklist as checks_blacklist
 from synapse_groupreg.checks import complaints as checks_complaints
 from synapse_groupreg.checks import content as content_checks
 from synapse_groupreg.checks import covenant as covenant_checks
@@ -22,6 +23,7 @@ from synapse_groupreg.checks import federation as federation_checks
 from synapse_groupreg.checks import identity as identity_checks
 from synapse_groupreg.checks import netlog as checks_netlog
 from synapse_groupreg.checks import rooms as room_checks
+from synapse_groupreg.checks import sanctions as checks_sanctions
 from synapse_groupreg.config import GroupRegConfig, parse_config
 from synapse_groupreg.content import build_content
 from synapse_groupreg.export import SectionSource
@@ -34,6 +36,13 @@ from synapse_groupreg.rooms.accountability import Accountability
 from synapse_groupreg.rooms.caps import Caps
 from synapse_groupreg.rooms.moves import ClassMoves
 from synapse_groupreg.rooms.registry import RoomRegistry
+from synapse_groupreg.sanctions.wiring import (
+    build_discipline,
+    connect_content,
+    connect_identity,
+    connect_registry,
+    filter_penalties,
+)
 from synapse_groupreg.services import Services
 from synapse_groupreg.standing import IdentityLevels, RealNameOff
 from synapse_groupreg.store import MIGRATIONS, Store
@@ -48,6 +57,9 @@ logger = logging.getLogger(__name__)
 CHECKS: tuple[Callable[[ModuleApi, Services], None], ...] = (checks_netlog.register,)
 CHECKS += (identity_checks.register, covenant_checks.register)
 CHECKS += (room_checks.register, federation_checks.register)
+# Sanctions and the blacklist before the content filter: they cost a lookup,
+# and a message refused anyway must not count as a content violation.
+CHECKS += (checks_blacklist.register, checks_sanctions.register)
 CHECKS += (content_checks.register,)
 CHECKS += (checks_complaints.register,)
 
@@ -94,11 +106,16 @@ class GroupRegModule:
         if netlog is not None:
             exports["network"] = netlog.records
         notices = Notices(api, store.notices, config.notices)
+        discipline = build_discipline(api, config, store, audit, notices)
+        exports["sanctions"] = discipline.sanctions.records
+        exports["blacklist"] = discipline.blacklist.records
         identity, selfservice = build_identity(api, config, store, audit, notices)
+        if identity is not None:
+            connect_identity(discipline, identity)
         identity_levels: IdentityLevels = (
             identity if identity is not None else RealNameOff()
         )
-        credit = None
+        credit = discipline.credit
         rooms = config.rooms
         registry = RoomRegistry(
             rooms,
@@ -109,8 +126,11 @@ class GroupRegModule:
             identity_levels,
             credit,
         )
-        # D1: the credit system's penalty hook goes here once it exists.
-        content = build_content(api, config, store, audit, penalties=None)
+        connect_registry(discipline, registry)
+        content = build_content(
+            api, config, store, audit, penalties=filter_penalties(discipline)
+        )
+        connect_content(discipline, content)
         complaints = build_complaints(api, config, store, audit, notices)
         if complaints is not None:
             exports["complaints"] = complaints.records
@@ -139,6 +159,11 @@ class GroupRegModule:
             ),
             identity=identity,
             selfservice=selfservice,
+            credit_ledger=discipline.credit,
+            sanctions=discipline.sanctions,
+            blacklist=discipline.blacklist,
+            violations=discipline.violations,
+            emergency=discipline.emergency,
             content=content,
             complaints=complaints,
         )

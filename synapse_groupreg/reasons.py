@@ -40,6 +40,7 @@ class Reason(str, enum.Enum):
     REGISTRATION_CODE_PROTECTED = "REGISTRATION_CODE_PROTECTED"
     ROOM_INFO_REQUIRED = "ROOM_INFO_REQUIRED"
     MODULE_UNAVAILABLE = "MODULE_UNAVAILABLE"
+    CREDIT_TOO_LOW = "CREDIT_TOO_LOW"
     PERSON_LIMIT = "PERSON_LIMIT"
     COMPLAINT_LIMIT = "COMPLAINT_LIMIT"
     APPEAL_NOT_AFFECTED = "APPEAL_NOT_AFFECTED"
@@ -128,6 +129,12 @@ _MESSAGES: Mapping[Reason, tuple[str, str]] = {
         "服务器暂时无法完成合规检查，请稍后再试。",
         "The server cannot complete its policy checks right now; "
         "please try again shortly.",
+    ),
+    Reason.CREDIT_TOO_LOW: (
+        "您的信用分为 {score}，{action}需要至少 {minimum} 分。"
+        "无违规时信用分会按期自动恢复。",
+        "Your credit score is {score}; you need at least {minimum} to {action}. "
+        "It recovers by itself while you commit no violation.",
     ),
     Reason.PERSON_LIMIT: (
         "该证件已验证 {limit} 个账号，已达每人上限。",

@@ -7,10 +7,12 @@ import attrs
 from synapse.module_api import ModuleApi
 
 from synapse_groupreg.audit import AuditLog
+from synapse_groupreg.blacklist.service import Blacklist
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.complaints.service import ComplaintService
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.content import ContentServices
+from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.identity.selfservice import SelfService
 from synapse_groupreg.identity.service import IdentityService
@@ -21,6 +23,9 @@ from synapse_groupreg.rooms.accountability import Accountability
 from synapse_groupreg.rooms.caps import Caps
 from synapse_groupreg.rooms.moves import ClassMoves
 from synapse_groupreg.rooms.registry import RoomRegistry
+from synapse_groupreg.sanctions.automatic import Violations
+from synapse_groupreg.sanctions.emergency import Emergency
+from synapse_groupreg.sanctions.service import SanctionService
 from synapse_groupreg.standing import CreditScores, IdentityLevels
 from synapse_groupreg.store import Store
 
@@ -42,6 +47,17 @@ class Services:
     netlog: NetworkLog | None
     #: Sections of the signed export (F3) by name; each concern adds its own.
     exports: dict[str, SectionSource]
+    #: The credit ledger (D1); also `credit`, as other concerns read scores.
+    credit_ledger: CreditLedger
+    #: Sanctions on rooms and users (D2, D3, D5).
+    sanctions: SanctionService
+    #: The blacklist (D4).
+    blacklist: Blacklist
+    #: Violations and the automatic consequences they lead to; the content
+    #: filter and complaints call `record_violation`.
+    violations: Violations
+    #: Emergency measures over many groups (D6).
+    emergency: Emergency
     #: The room registry: classes, codes, status (B1, B2, B4, B6).
     rooms: RoomRegistry
     #: Member, creation and join caps (B3).

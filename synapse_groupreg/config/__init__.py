@@ -21,9 +21,11 @@ from synapse.config._base import ConfigError
 from synapse_groupreg.config._reader import Section, parse_duration_ms
 from synapse_groupreg.config.complaints import ComplaintsConfig
 from synapse_groupreg.config.content import ContentConfig
+from synapse_groupreg.config.credit import CreditConfig
 from synapse_groupreg.config.identity import CovenantConfig, IdentityConfig
 from synapse_groupreg.config.logs import LogsConfig
 from synapse_groupreg.config.rooms import RoomsConfig
+from synapse_groupreg.config.sanctions import BlacklistConfig, SanctionsConfig
 
 __all__ = [
     "CHECKS",
@@ -132,6 +134,11 @@ class GroupRegConfig:
     #: sha256 of the raw YAML block, recorded in the audit log at each start
     #: so that an inspector can tell when the rules changed.
     digest: str
+    #: Credit (D1), sanctions and their automatic consequences (D2-D6),
+    #: the blacklist (D4).
+    credit: CreditConfig
+    sanctions: SanctionsConfig
+    blacklist: BlacklistConfig
     identity: IdentityConfig
     covenant: CovenantConfig
     #: Room classes, caps, registration codes, federation (B1-B7).
@@ -173,6 +180,11 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         digest=hashlib.sha256(
             json.dumps(raw, sort_keys=True, default=str).encode()
         ).hexdigest(),
+        credit=CreditConfig.read(root.section("credit")),
+        sanctions=SanctionsConfig.read(
+            root.section("sanctions"), profile is Profile.CN, language.value
+        ),
+        blacklist=BlacklistConfig.read(root.section("blacklist")),
         identity=IdentityConfig.read(
             root.section("identity"), real_name_default=profile is Profile.CN
         ),

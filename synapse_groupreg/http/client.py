@@ -18,10 +18,13 @@ class ClientApi:
 
     async def status(self, request: Request) -> tuple[int, dict[str, Any]]:
         """The module's version and profile, and the caller's standing."""
+        score, band = await self._s.credit_ledger.band_of(request.user_id)
         return 200, {
             "version": __version__,
             "profile": self._s.config.profile.value,
             "user_id": request.user_id,
+            "credit": score,
+            "credit_band": band.name,
             "identity_level": (
                 await self._s.identity_levels.level_of(request.user_id)
             ).value,

@@ -181,6 +181,11 @@ class IdentityService:
         row = await self._store.get(user_id)
         return row.person_hash if row is not None else None
 
+    async def accounts_of(self, person_hash: str) -> list[str]:
+        """The accounts verified with the document of `person_hash` (for the
+        blacklist, D4: a listed person's accounts are listed with them)."""
+        return await self._store.accounts_of_person(person_hash)
+
     async def invalidate(self, user_id: str) -> None:
         """Forget the cached standing (a 3PID was added or removed)."""
         await self._invalidate(user_id)

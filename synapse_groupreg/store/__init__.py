@@ -17,11 +17,15 @@ from synapse_groupreg.store import (
     synapse_reports,
     verification,
 )
+from synapse_groupreg.store import blacklist as blacklist_store
 from synapse_groupreg.store import class_requests as class_requests_store
+from synapse_groupreg.store import credit as credit_store
 from synapse_groupreg.store import identity as identity_store
 from synapse_groupreg.store import roles as roles_store
 from synapse_groupreg.store import rooms as rooms_store
+from synapse_groupreg.store import sanctions as sanction_store
 from synapse_groupreg.store import seats as seats_store
+from synapse_groupreg.store import violations as violation_store
 from synapse_groupreg.store.database import Database, Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -37,6 +41,15 @@ MIGRATIONS += (
     *class_requests_store.MIGRATIONS,
 )
 MIGRATIONS += (*keywords.MIGRATIONS, *content_hits.MIGRATIONS)
+# Credit, sanctions and the blacklist build their stores in
+# sanctions/wiring.py (they need Synapse's cache machinery); only their
+# schema is listed here.
+MIGRATIONS += (
+    *credit_store.MIGRATIONS,
+    *sanction_store.MIGRATIONS,
+    *blacklist_store.MIGRATIONS,
+    *violation_store.MIGRATIONS,
+)
 MIGRATIONS += complaints.MIGRATIONS
 
 

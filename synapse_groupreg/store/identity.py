@@ -166,6 +166,21 @@ class IdentityStore:
 
         return await self._db.run("identity_get", txn_fn)
 
+    async def accounts_of_person(self, person_hash: str) -> list[str]:
+        """The live accounts verified with the document of this hash (D4: a
+        blacklisted person's accounts are blocked with them)."""
+        placeholders = ", ".join("?" for _ in LIVE_STATUSES)
+
+        def txn_fn(txn: Cursor) -> list[str]:
+            txn.execute(
+                "SELECT user_id FROM groupreg_identities WHERE person_hash = ?"
+                f" AND status IN ({placeholders}) ORDER BY user_id",
+                (person_hash, *LIVE_STATUSES),
+            )
+            return [str(r[0]) for r in txn.fetchall()]
+
+        return await self._db.run("identity_accounts_of_person", txn_fn)
+
     async def record(self, row: IdentityRow, max_per_person: int) -> bool:
         """Insert or replace `row.user_id`'s identity.
 

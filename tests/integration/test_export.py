@@ -57,7 +57,7 @@ async def test_export_is_signed_and_verifiable(hs: Homeserver, tmp_path: Path) -
     header, signature = lines[0], lines[-1]
     assert header["type"] == "header"
     assert header["server_name"] == hs.server_name
-    assert {"audit", "network"} <= set(header["sections"])  # and other concerns
+    assert {"audit", "network"} <= set(header["sections"])
     assert signature["type"] == "signature"
     assert signature["key_id"].startswith("ed25519:")
     audit = [line for line in lines if line["type"] == "audit"]

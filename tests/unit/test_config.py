@@ -51,6 +51,9 @@ def test_example_values_are_the_profile_defaults() -> None:
         assert shown.language == bare.language
         assert shown.notices == bare.notices
         assert shown.logs == bare.logs
+        assert shown.credit == bare.credit
+        assert shown.sanctions == bare.sanctions
+        assert shown.blacklist == bare.blacklist
 
 
 def test_profiles_choose_defaults() -> None:

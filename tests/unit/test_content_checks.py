@@ -54,6 +54,11 @@ def _checks(fail: str) -> ContentChecks:
         roles=unused,
         room_state=unused,
         moves=unused,
+        credit_ledger=unused,
+        sanctions=unused,
+        blacklist=unused,
+        violations=unused,
+        emergency=unused,
         content=ContentServices(
             cast(Any, _BrokenFilter()), cast(Any, None), cast(Any, None)
         ),

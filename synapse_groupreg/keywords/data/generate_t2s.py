@@ -14,6 +14,10 @@ into its single ``str.translate`` table. Classes are built by union-find from:
   characters one by one (憑藉 -> 凭借, but 藉 alone stays 藉), the two
   characters at that position join one class (藉 ~ 借). Without this step 245
   of the 477 ``TSPhrases`` rules would not match their Simplified form.
+- The same for the Simplified -> Traditional phrase rules (``s2t``, ``s2tw``,
+  ``s2hk``): text a writer converted *to* Traditional must fold back, and
+  some characters only turn Traditional inside a phrase (背着 -> 揹著, while
+  背 alone stays 背), so 揹 joins 背.
 
 Joining a class can only make two spellings match that a reader would call
 different (沈 ~ 沉); for a keyword filter that is the safe direction.
@@ -41,6 +45,8 @@ _RANGES = [
     (0x30000, 0x323AF),
 ]
 _CONFIGS = ("t2s", "tw2s", "hk2s")
+#: The other direction, whose phrase rules must fold back too.
+_REVERSE_CONFIGS = ("s2t", "s2tw", "s2hk")
 _OUT = Path(__file__).with_name("t2s_chars.tsv")
 
 
@@ -58,11 +64,11 @@ def _dict_files(node: object) -> list[str]:
     return []
 
 
-def _phrase_keys() -> list[str]:
-    """Return the keys of every phrase dictionary the three configs use."""
+def _phrase_keys(configs: tuple[str, ...]) -> list[str]:
+    """Return the keys of every phrase dictionary the configs use."""
     share = _share_dir()
     files: set[str] = set()
-    for config in _CONFIGS:
+    for config in configs:
         text = (share / f"{config}.json").read_text(encoding="utf-8")
         files.update(
             name for name in _dict_files(json.loads(text)) if "Phrases" in name
@@ -110,13 +116,24 @@ def main() -> int:
             union(a, b)
     t2s = single["t2s"]
     phrase_pairs = 0
-    for key in _phrase_keys():
+    for key in _phrase_keys(_CONFIGS):
         char_level = "".join(t2s.get(c, c) for c in key)
         for converter in converters.values():
             official = converter.convert(key)
             if len(official) != len(char_level):
                 continue
             for a, b in zip(char_level, official, strict=True):
+                if a != b:
+                    union(a, b)
+                    phrase_pairs += 1
+
+    for name in _REVERSE_CONFIGS:
+        converter = opencc.OpenCC(name)
+        for key in _phrase_keys((name,)):
+            official = converter.convert(key)
+            if len(official) != len(key):
+                continue
+            for a, b in zip(key, official, strict=True):
                 if a != b:
                     union(a, b)
                     phrase_pairs += 1
