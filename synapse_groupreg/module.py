@@ -131,7 +131,7 @@ class GroupRegModule:
             api, config, store, audit, penalties=filter_penalties(discipline)
         )
         connect_content(discipline, content)
-        complaints = build_complaints(api, config, store, audit, notices)
+        complaints = build_complaints(api, config, store, audit, notices, discipline)
         if complaints is not None:
             exports["complaints"] = complaints.records
         self.services = services = Services(

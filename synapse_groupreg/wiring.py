@@ -14,6 +14,7 @@ from synapse.config._base import ConfigError
 
 from synapse_groupreg import hs
 from synapse_groupreg.audit import AuditLog
+from synapse_groupreg.complaints.discipline import DisciplineGateway
 from synapse_groupreg.complaints.service import ComplaintService
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.identity.selfservice import SelfService
@@ -21,6 +22,7 @@ from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.identity.transport import provider_client
 from synapse_groupreg.identity.vault import KeyFileError, load_vault
 from synapse_groupreg.notices import Notices
+from synapse_groupreg.sanctions.wiring import Discipline
 from synapse_groupreg.store import Store
 from synapse_groupreg.store.identity import IdentityStore
 
@@ -105,8 +107,10 @@ def build_complaints(
     store: Store,
     audit: AuditLog,
     notices: Notices,
+    discipline: Discipline,
 ) -> ComplaintService | None:
-    """The complaint channel (E1-E4), or None when `complaints.enabled` is off."""
+    """The complaint channel (E1-E4), or None when `complaints.enabled` is
+    off; decisions and appeals act through the sanctions concern."""
     if not config.complaints.enabled:
         return None
     return ComplaintService(
@@ -118,4 +122,9 @@ def build_complaints(
         notices,
         config.language,
         api.get_current_time_msec,
+        DisciplineGateway(
+            discipline.sanctions,
+            discipline.violations,
+            config.sanctions.appeal_window_ms,
+        ),
     )

@@ -26,6 +26,7 @@ from synapse_groupreg.complaints.model import (
     outcomes_for,
 )
 from synapse_groupreg.complaints.sanctions import (
+    NEEDS_AMOUNT,
     NEEDS_DURATION,
     ROOM_ACTIONS,
     USER_ACTIONS,
@@ -115,8 +116,11 @@ class DecisionDesk:
         outcome: str,
         specs: Sequence[SanctionSpec],
         note: str,
+        record_violation: bool = True,
     ) -> DecisionResult:
-        """Decide an open case.
+        """Decide an open case. With the outcome `violation`, `specs` are
+        applied and, unless `record_violation` is off, the violation is
+        recorded against the subject of a message or user complaint.
 
         Raises:
             WorkflowError: the case is not open, or another admin is
@@ -188,6 +192,8 @@ class DecisionDesk:
                 if not applied:
                     raise InvalidRequest(field, message)
                 errors.append({"index": i, "field": field, "error": message})
+            if outcome == "violation" and record_violation:
+                applied.extend(await self._record_violation(case, evidence, errors))
         except BaseException:
             await self._cases.release_claim(case.id)
             raise
@@ -210,6 +216,38 @@ class DecisionDesk:
         )
         notified, failed = await self.deliver(case.id)
         return DecisionResult(row, errors, notified, failed)
+
+    async def _record_violation(
+        self,
+        case: CaseRow,
+        evidence: dict[str, Any],
+        errors: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """Record the violation an upheld complaint found against its
+        subject: the sender of a message, or the user reported. A review
+        record of the content filter is a violation of its keyword category
+        with that category's penalty (the filter leaves review hits to a
+        human, C2); anything else is `complaint_upheld`, priced in
+        `credit.penalties`. Answers the sanctions that followed."""
+        subject = case.subject
+        if self._sanctions is None or case.target_type not in ("event", "user"):
+            return []
+        if subject is None or not subject.startswith("@"):
+            return []
+        kind, penalty = "complaint_upheld", None
+        hit = case.evidence.get("content_hit")
+        if case.source == "content" and isinstance(hit, dict):
+            kind = f"prohibited_content:{hit.get('category', case.category)}"
+            penalty = hit.get("credit_penalty")
+        try:
+            followed = await self._sanctions.record_violation(
+                subject, kind, evidence, case.room_id, penalty
+            )
+        except Exception as e:
+            logger.exception("%s: recording the violation failed", evidence["case_id"])
+            errors.append({"index": None, "field": "record_violation", "error": str(e)})
+            return []
+        return [_applied(facts, automatic=True, violation=kind) for facts in followed]
 
     def _resolve(
         self, case: CaseRow, spec: SanctionSpec, index: int, note: str
@@ -258,6 +296,10 @@ class DecisionDesk:
             raise InvalidRequest(
                 f"{field}.duration",
                 f"'{spec.action}' needs a 'duration' such as '24h' or '7d'",
+            )
+        if spec.action in NEEDS_AMOUNT and spec.amount is None:
+            raise InvalidRequest(
+                f"{field}.amount", f"'{spec.action}' needs an 'amount' of credit points"
             )
         return SanctionRequest(
             action=spec.action,

@@ -1,10 +1,10 @@
-"""What the complaint workflow needs of the sanctions concern (D2-D5).
+"""What the complaint workflow needs of the sanctions concern (D1-D5).
 
-A decision applies sanctions and an appeal's reversal lifts one; both go
-through the one path every sanction takes (statements of reasons, credit,
-audit), so the complaint code only names what it wants done. This protocol
-is that contract; `SanctionGateway` implementations adapt the sanctions
-service to it.
+A decision applies sanctions and records the violation it found; an
+appeal's reversal lifts a sanction. All of it goes through the one path
+every sanction takes (statements of reasons, credit, audit), so the
+complaint code only names what it wants done. This protocol is that
+contract; `complaints/discipline.py` adapts the sanctions service to it.
 """
 
 from __future__ import annotations
@@ -14,11 +14,22 @@ from typing import Any, Protocol
 
 import attrs
 
-#: Sanctions on a group (D2) and on a person (D3), as API.md names them.
-ROOM_ACTIONS = ("warn", "suspend_posting", "close")
-USER_ACTIONS = ("lower_credit", "suspend_admin", "revoke_creation")
-#: Actions that need a duration, and the one that needs an amount.
-NEEDS_DURATION = ("suspend_posting", "suspend_admin")
+from synapse_groupreg.config.sanctions import ROOM_ACTIONS, USER_ACTIONS
+from synapse_groupreg.sanctions.model import NEEDS_DURATION
+
+__all__ = [
+    "NEEDS_AMOUNT",
+    "NEEDS_DURATION",
+    "ROOM_ACTIONS",
+    "USER_ACTIONS",
+    "SanctionFacts",
+    "SanctionGateway",
+    "SanctionRefused",
+    "SanctionRequest",
+    "scope_of",
+]
+
+#: The action that needs an amount (credit points).
 NEEDS_AMOUNT = ("lower_credit",)
 
 
@@ -53,8 +64,10 @@ class SanctionFacts:
     status: str
     #: Who received its statement of reasons: who may appeal it.
     affected: tuple[str, ...]
-    #: The last moment an appeal is accepted (E4: 180 days by default).
+    #: The last moment an appeal is accepted (E4: 180 days by default),
+    #: and that moment as its statement of reasons showed it.
     appeal_until_ts: int
+    appeal_until_text: str
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,3 +110,17 @@ class SanctionGateway(Protocol):
         ...
 
     async def find(self, sanction_id: str) -> SanctionFacts | None: ...
+
+    async def record_violation(
+        self,
+        user_id: str,
+        kind: str,
+        evidence: Mapping[str, Any],
+        room_id: str | None,
+        penalty: int | None,
+    ) -> list[SanctionFacts]:
+        """Record that `user_id` committed a violation of class `kind`; the
+        sanctions concern charges its credit penalty (`penalty`, or the
+        configured one for the class) and fires any threshold rule it
+        completes. Answers the sanctions that followed."""
+        ...

@@ -11,11 +11,11 @@ sanctions are cases too, decided by a human like any other.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from synapse_groupreg.audit import SYSTEM, AuditLog
+from synapse_groupreg.complaints.appeals import appeal_report, check_appeal
 from synapse_groupreg.complaints.decisions import (
     DecisionDesk,
     DecisionResult,
@@ -31,7 +31,6 @@ from synapse_groupreg.complaints.errors import (
 from synapse_groupreg.complaints.model import (
     APPEAL,
     COMPLAINT,
-    OPEN,
     SYSTEM_REPORTER,
     TARGET_TYPES,
     Clock,
@@ -64,10 +63,6 @@ logger = logging.getLogger(__name__)
 #: Sources a caller of `open_case` may name (Synapse's own reports come in
 #: through `collect`, appeals through `appeal`).
 OPEN_CASE_SOURCES = ("api", "content")
-
-
-def utc_time(ts_ms: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts_ms / 1000))
 
 
 class ComplaintService:
@@ -220,53 +215,16 @@ class ComplaintService:
                 closed, or an appeal of it was already decided.
         """
         facts = await self.sanctions.find(sanction_id) if self.sanctions else None
-        if facts is None:
-            raise InvalidRequest(
-                "sanction_id", f"there is no sanction {sanction_id!r} on this server"
-            )
-        if user_id not in facts.affected:
-            raise Refused(
-                Refusal(Reason.APPEAL_NOT_AFFECTED, {"sanction_id": facts.sanction_id})
-            )
+        latest = (
+            await self._cases.latest_for_target(APPEAL, "sanction", facts.sanction_id)
+            if facts is not None
+            else None
+        )
         now = self._now_ms()
-        if now > facts.appeal_until_ts:
-            raise Refused(
-                Refusal(
-                    Reason.APPEAL_WINDOW_CLOSED,
-                    {
-                        "sanction_id": facts.sanction_id,
-                        "until": utc_time(facts.appeal_until_ts),
-                    },
-                )
-            )
-        latest = await self._cases.latest_for_target(
-            APPEAL, "sanction", facts.sanction_id
+        facts = check_appeal(sanction_id, facts, user_id, now, latest)
+        result = await self._intake.intake(
+            appeal_report(facts, user_id, text, now), self.rules
         )
-        if latest is not None and latest.status not in OPEN:
-            raise Refused(
-                Refusal(
-                    Reason.APPEAL_ALREADY_DECIDED,
-                    {
-                        "sanction_id": facts.sanction_id,
-                        "case_id": format_case_id(latest.id),
-                        "outcome": latest.outcome or "",
-                    },
-                )
-            )
-        report = NewReport(
-            kind=APPEAL,
-            source="appeal",
-            target_type="sanction",
-            target=facts.sanction_id,
-            category="appeal",
-            reporter=user_id,
-            ts=now,
-            reason=text,
-            subject=facts.target,
-            evidence={"sanction": facts.to_json()},
-            rated=False,
-        )
-        result = await self._intake.intake(report, self.rules)
         await self._record_intake(result)
         return result
 
@@ -349,6 +307,7 @@ class ComplaintService:
         outcome: str,
         sanctions: list[SanctionSpec],
         note: str,
+        record_violation: bool = True,
     ) -> DecisionResult:
         """Decide a case (E3, E4); see `DecisionDesk.decide`.
 
@@ -356,7 +315,7 @@ class ComplaintService:
             CaseNotFound, WorkflowError, InvalidRequest.
         """
         return await self._desk.decide(
-            await self.case(label), actor, outcome, sanctions, note
+            await self.case(label), actor, outcome, sanctions, note, record_violation
         )
 
     async def deliver_notices(self) -> int:

@@ -343,9 +343,19 @@ class ComplaintsApi:
         note = _text(body, "note", required=True)
         assert note is not None
         specs = parse_sanctions(body.value.get("sanctions"))
+        record_violation = body.value.get("record_violation", True)
+        if not isinstance(record_violation, bool):
+            raise invalid_param(
+                "record_violation", "'record_violation' must be true or false"
+            )
         complaints = self._complaints
         result: DecisionResult = await complaints.decide(
-            request.params["case_id"], request.user_id, outcome, specs, note
+            request.params["case_id"],
+            request.user_id,
+            outcome,
+            specs,
+            note,
+            record_violation,
         )
         return 200, {
             "case": case_json(result.case, complaints.now_ms()),

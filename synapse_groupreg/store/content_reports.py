@@ -25,7 +25,8 @@ def _fetch_review_hits(
     # a review record carries the category of the list that matched.
     txn.execute(
         "SELECT h.id, h.ts, h.user_id, h.room_id, h.event_id, h.event_type,"
-        " h.field, h.subject, h.category, h.action, h.keyword, h.list_version,"
+        " h.field, h.subject, h.category, h.action, h.credit_penalty, h.keyword,"
+        " h.list_version,"
         " e.sender, e.type, j.json FROM groupreg_content_hits AS h"
         " LEFT JOIN events AS e ON e.event_id = h.event_id"
         " LEFT JOIN event_json AS j ON j.event_id = h.event_id"
@@ -35,13 +36,15 @@ def _fetch_review_hits(
     rows = []
     for row in txn.fetchall():
         (hit_id, ts, user_id, room_id, event_id, event_type, field, subject) = row[:8]
-        (hit_category, action, keyword, list_version, sender, etype, raw) = row[8:]
+        (hit_category, action, penalty, keyword, list_version) = row[8:13]
+        (sender, etype, raw) = row[13:]
         if action != "review":
             rows.append(SourceRow(int(hit_id), int(ts), None))
             continue
         hit = {
             "field": field,
             "category": hit_category,
+            "credit_penalty": penalty,
             "keyword": keyword,
             "list_version": list_version,
             "event_type": event_type,

@@ -215,7 +215,7 @@ def test_the_mark_passes_an_old_hole() -> None:
 # -- notices ------------------------------------------------------------------
 
 
-def _decided(kind: str, outcome: str, target_type: str, target: str) -> CaseRow:
+def decided_case(kind: str, outcome: str, target_type: str, target: str) -> CaseRow:
     return CaseRow(
         id=3,
         kind=kind,
@@ -245,7 +245,7 @@ def _decided(kind: str, outcome: str, target_type: str, target: str) -> CaseRow:
 
 def test_outcome_notices_in_each_language() -> None:
     """E3, G3: the reporter reads the case, the outcome and the reasons."""
-    case = _decided("complaint", "violation", "event", "$ev")
+    case = decided_case("complaint", "violation", "event", "$ev")
     en = outcome_notice(case, "C3", Language.EN)
     assert "complaint C3 about message $ev" in en
     assert "a violation was found" in en and "verified" in en
@@ -257,7 +257,7 @@ def test_outcome_notices_in_each_language() -> None:
 
 def test_appeal_notice_names_the_sanction() -> None:
     """E4: the appellant reads whether the sanction was reversed."""
-    case = _decided("appeal", "reversed", "sanction", "S9")
+    case = decided_case("appeal", "reversed", "sanction", "S9")
     text = outcome_notice(case, "C3", Language.EN)
     assert "appeal C3 against sanction S9" in text
     assert "reversed" in text
