@@ -79,11 +79,12 @@ class HitLog:
         await self._charge(batch)
 
     async def _charge(self, batch: list[HitRow]) -> None:
-        """The credit hook (D1): each refusal costs the category's penalty."""
+        """The credit hook (D1): each refusal costs the category's penalty,
+        and counts toward the violation thresholds even when that is 0."""
         if self.penalties is None:
             return
         for hit in batch:
-            if hit.action != "block" or hit.credit_penalty <= 0:
+            if hit.action != "block":
                 continue
             if not self._is_local(hit.user_id):
                 continue

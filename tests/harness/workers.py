@@ -15,6 +15,7 @@ from __future__ import annotations
 import socket
 import sys
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import yaml
@@ -97,9 +98,13 @@ def main_with_workers(
     module_config: Mapping[str, Any] | None,
     workers: int = 1,
     extra_config: Mapping[str, Any] | None = None,
+    share_database_of: Homeserver | None = None,
+    together: bool = False,
 ) -> tuple[Homeserver, list[Worker]]:
     """Start a main process and `workers` generic workers on a new PostgreSQL
-    database; stop them with `destroy()` (workers first)."""
+    database (or that of `share_database_of`, whose Synapse schema is then
+    ready); stop them with `destroy()` (workers first). `together` starts
+    every process at the same moment instead of the main process first."""
     replication_port = free_port()
     main = Homeserver(
         module_config,
@@ -115,6 +120,7 @@ def main_with_workers(
             },
         },
         name="main",
+        share_database_of=share_database_of,
         extra_listeners=[
             {
                 "port": replication_port,
@@ -124,13 +130,16 @@ def main_with_workers(
             }
         ],
     )
-    main.start()
-    started: list[Worker] = []
+    started = [Worker(main, f"worker{n + 1}") for n in range(workers)]
     try:
-        for n in range(workers):
-            worker = Worker(main, f"worker{n + 1}")
-            started.append(worker)
-            worker.start()
+        if together:
+            with ThreadPoolExecutor(len(started) + 1) as pool:
+                for future in [pool.submit(p.start) for p in (main, *started)]:
+                    future.result()
+        else:
+            main.start()
+            for worker in started:
+                worker.start()
     except Exception:
         for worker in started:
             worker.stop()

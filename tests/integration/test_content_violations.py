@@ -30,6 +30,8 @@ CONFIG = {
                 "credit_penalty": 4,
                 "words_file": str(SAMPLES / "gambling.txt"),
             },
+            # Blocked but free of charge: still a violation for the rules.
+            "spam": {"action": "block", "credit_penalty": 0},
         }
     },
 }
@@ -127,3 +129,45 @@ async def test_emergency_by_a_filter_category(hs: Homeserver) -> None:
         f"{ADMIN}/emergency", {**request, "match": {"keyword_category": "nope"}}
     )
     assert (status, answer["field"]) == (400, "keyword_category")
+
+
+async def test_blocks_without_penalty_still_count_toward_the_threshold(
+    hs: Homeserver,
+) -> None:
+    """D1/D5: a category whose penalty is 0 costs nothing per message, but
+    its refusals are violations, so three in a day trip the threshold rule
+    (5 points)."""
+    admin, user = hs.register(admin=True), hs.register()
+    http = Http(hs, admin.access_token)
+    status, body = await http.put(
+        f"{ADMIN}/keywords/spam",
+        {"action": "block", "credit_penalty": 0, "words": ["免费领取红包"]},
+    )
+    assert status == 200, body
+    async with clients(hs, user) as (client,):
+        room = await client.room_create(name="小区群")
+        assert isinstance(room, nio.RoomCreateResponse), room
+        refused = 0
+        deadline = time.monotonic() + 30
+        while refused < 3 and time.monotonic() < deadline:
+            answer = await client.room_send(
+                room.room_id,
+                "m.room.message",
+                {"msgtype": "m.text", "body": "免费领取红包啦"},
+                tx_id=uuid.uuid4().hex,
+            )
+            if await reason_of(answer) == "PROHIBITED_CONTENT":
+                refused += 1
+            else:
+                await asyncio.sleep(0.3)  # the list is still reloading
+        assert refused == 3
+    score = None
+    while time.monotonic() < deadline + 30:
+        status, view = await http.get(f"{ADMIN}/users/{user.user_id}/credit")
+        score = view["score"]
+        if score == 95:
+            break
+        await asyncio.sleep(0.5)
+    assert score == 95, score
+    status, page = await http.get(f"{ADMIN}/violations?user_id={user.user_id}")
+    assert [v["kind"] for v in page["violations"]] == ["prohibited_content:spam"] * 3

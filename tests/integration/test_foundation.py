@@ -13,6 +13,7 @@ import nio
 import pytest
 
 from synapse_groupreg import __version__
+from tests.harness import workers
 from tests.harness.client import Http, clients
 from tests.harness.homeserver import Homeserver
 from tests.integration.conftest import HomeserverFactory
@@ -187,32 +188,32 @@ async def test_restart_keeps_module_data(homeservers: HomeserverFactory) -> None
 async def test_two_processes_start_at_once_and_migrate_once(
     homeservers: HomeserverFactory, backend: str
 ) -> None:
-    """Two Synapse processes starting together on one PostgreSQL database
-    apply the module's schema exactly once."""
-    if backend != "postgres":
-        pytest.skip("several processes share a database only on PostgreSQL")
-    # Synapse's own schema first (workers and extra processes need it ready).
+    """G5: a main process and a worker starting at the same moment on one
+    PostgreSQL database (Redis between them) apply the module's schema
+    exactly once, and both serve."""
+    why = workers.skip_reason(backend)
+    if why is not None:
+        pytest.skip(why)
+    # Synapse's own schema first: only a main process prepares it, and a
+    # worker refuses to start on an unprepared database.
     first = homeservers(None)
     first.stop()
-    second, third = (
-        Homeserver(
-            {"profile": "generic"}, backend, name="twin", share_database_of=first
-        )
-        for _ in range(2)
+    main, (worker,) = workers.main_with_workers(
+        {"profile": "generic"}, share_database_of=first, together=True
     )
     try:
-        await asyncio.gather(
-            asyncio.to_thread(second.start), asyncio.to_thread(third.start)
-        )
-        applied = second.log_text().count(
-            "applied audit step 1"
-        ) + third.log_text().count("applied audit step 1")
-        assert applied == 1
-        rows = second.sql("SELECT component, version FROM groupreg_schema ORDER BY 1")
+        logs = main.log_text() + worker.log_text()
+        assert logs.count("groupreg schema: applied audit step 1") == 1
+        rows = main.sql("SELECT component, version FROM groupreg_schema ORDER BY 1")
         assert ("audit", 1) in rows and ("notices", 1) in rows
+        for process in (main, worker):
+            status, _ = await Http(process, main.register().access_token).get(
+                f"{CLIENT}/status"
+            )
+            assert status == 200
     finally:
-        second.stop()
-        third.stop()
+        worker.stop()
+        main.stop()
 
 
 def _cli(hs: Homeserver, token: str, *args: str) -> subprocess.CompletedProcess[str]:
