@@ -141,8 +141,9 @@ def ensure_admin(home: Path, port: int) -> tuple[str, str]:
             "homeserver.yaml",
             "-u",
             "admin",
-            "-p",
-            password,
+            # One argument: a password starting with '-' (token_urlsafe can
+            # make one) would otherwise read as an option.
+            f"--password={password}",
             "--admin",
             f"http://127.0.0.1:{port}",
         ],

@@ -5,6 +5,7 @@
     groupreg audit list --action identity. --limit 20
     groupreg notice --user @alice:example.org "Please update your group's name"
     groupreg keywords import gambling gambling.txt --action block --credit-penalty 15
+    groupreg complaints list --status received,triaged --overdue
 
 Every command is one or more calls to `/_synapse/client/groupreg/admin/v1`;
 answers are printed as JSON. Exit status: 0 on success, 1 when the server
@@ -266,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     from synapse_groupreg.cli_sanctions import add_commands as add_sanction_commands
 
     add_sanction_commands(commands)
+
+    # The complaint queue (E1-E4); imported here as that module uses this
+    # one's client.
+    from synapse_groupreg.cli_complaints import add_commands as add_complaint_commands
+
+    add_complaint_commands(commands)
     return parser
 
 

@@ -194,3 +194,22 @@ def passes_auth_rules(event: EventBase, state: Iterable[EventBase]) -> bool:
     except AuthError:
         return False
     return True
+
+
+async def can_see_event(
+    api: ModuleApi, user_id: str, room_id: str, event_id: str
+) -> bool:
+    """Whether a local user may see an event: the check Synapse's own report
+    endpoint makes before it accepts a report (rest/client/reporting.py,
+    ReportEventRestServlet, through EventHandler.get_event)."""
+    from synapse.api.errors import AuthError
+    from synapse.types import UserID
+
+    handler = homeserver(api).get_event_handler()
+    try:
+        event = await handler.get_event(
+            UserID.from_string(user_id), room_id, event_id, show_redacted=False
+        )
+    except AuthError:
+        return False
+    return event is not None

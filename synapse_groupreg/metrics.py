@@ -5,6 +5,9 @@
 - `groupreg_check_seconds{check}`: how long each check took.
 - `groupreg_check_failures_total{check, mode}`: checks that could not
   decide and answered by their fail mode (G6).
+- `groupreg_complaints_open{kind}` and `groupreg_complaints_overdue{kind}`:
+  complaint cases and appeals waiting for a decision, and those past a
+  deadline (E2), refreshed by the background-tasks instance.
 
 Each metric carries Synapse's `server_name` label, as Synapse's own do, so
 several homeservers in one process stay apart.
@@ -13,8 +16,9 @@ several homeservers in one process stay apart.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from synapse_groupreg.reasons import Decision
 
@@ -59,3 +63,33 @@ class CheckMeter:
 
     def failed(self, mode: str) -> None:
         CHECK_FAILURES.labels(self.check, mode, self._server_name).inc()
+
+
+# -- complaints (E2) ----------------------------------------------------------
+
+COMPLAINTS_OPEN = Gauge(
+    "groupreg_complaints_open",
+    "Complaint cases and appeals waiting for a decision (received or triaged)",
+    ["kind", SERVER_NAME_LABEL],
+)
+COMPLAINTS_OVERDUE = Gauge(
+    "groupreg_complaints_overdue",
+    "Open complaint cases and appeals past their acknowledge or decide deadline",
+    ["kind", SERVER_NAME_LABEL],
+)
+
+
+class ComplaintGauges:
+    """Open and overdue cases, set by the background job that collects
+    reports (on one instance only, so the numbers are never summed twice);
+    a scrape reads two numbers and never touches the database."""
+
+    def __init__(self, kinds: Sequence[str], server_name: str) -> None:
+        self._open = {k: COMPLAINTS_OPEN.labels(k, server_name) for k in kinds}
+        self._overdue = {k: COMPLAINTS_OVERDUE.labels(k, server_name) for k in kinds}
+
+    def set(self, open_: Mapping[str, int], overdue: Mapping[str, int]) -> None:
+        for kind, gauge in self._open.items():
+            gauge.set(open_.get(kind, 0))
+        for kind, gauge in self._overdue.items():
+            gauge.set(overdue.get(kind, 0))

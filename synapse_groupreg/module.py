@@ -16,6 +16,7 @@ from synapse_groupreg import __version__, hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.checks import Guard
 from synapse_groupreg.checks import blacklist as checks_blacklist
+from synapse_groupreg.checks import complaints as checks_complaints
 from synapse_groupreg.checks import content as content_checks
 from synapse_groupreg.checks import covenant as covenant_checks
 from synapse_groupreg.checks import federation as federation_checks
@@ -46,7 +47,7 @@ from synapse_groupreg.services import Services
 from synapse_groupreg.standing import IdentityLevels, RealNameOff
 from synapse_groupreg.store import MIGRATIONS, Store
 from synapse_groupreg.store.database import CacheSupport, Database, apply_migrations
-from synapse_groupreg.wiring import build_identity
+from synapse_groupreg.wiring import build_complaints, build_identity
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ CHECKS += (room_checks.register, federation_checks.register)
 # and a message refused anyway must not count as a content violation.
 CHECKS += (checks_blacklist.register, checks_sanctions.register)
 CHECKS += (content_checks.register,)
+CHECKS += (checks_complaints.register,)
 
 
 class GroupRegModule:
@@ -129,6 +131,9 @@ class GroupRegModule:
             api, config, store, audit, penalties=filter_penalties(discipline)
         )
         connect_content(discipline, content)
+        complaints = build_complaints(api, config, store, audit, notices, discipline)
+        if complaints is not None:
+            exports["complaints"] = complaints.records
         self.services = services = Services(
             api=api,
             config=config,
@@ -160,6 +165,7 @@ class GroupRegModule:
             violations=discipline.violations,
             emergency=discipline.emergency,
             content=content,
+            complaints=complaints,
         )
 
         for register in CHECKS:

@@ -42,6 +42,10 @@ class Reason(str, enum.Enum):
     MODULE_UNAVAILABLE = "MODULE_UNAVAILABLE"
     CREDIT_TOO_LOW = "CREDIT_TOO_LOW"
     PERSON_LIMIT = "PERSON_LIMIT"
+    COMPLAINT_LIMIT = "COMPLAINT_LIMIT"
+    APPEAL_NOT_AFFECTED = "APPEAL_NOT_AFFECTED"
+    APPEAL_WINDOW_CLOSED = "APPEAL_WINDOW_CLOSED"
+    APPEAL_ALREADY_DECIDED = "APPEAL_ALREADY_DECIDED"
 
 
 # Each message says which rule refused and what the user can do. Parameters
@@ -136,6 +140,26 @@ _MESSAGES: Mapping[Reason, tuple[str, str]] = {
         "该证件已验证 {limit} 个账号，已达每人上限。",
         "This document already verifies {limit} accounts, the most one "
         "person may hold.",
+    ),
+    Reason.COMPLAINT_LIMIT: (
+        "您提交投诉过于频繁（每 {window} 最多 {limit} 次），请稍后再试。"
+        "紧急情况请直接联系本站管理员。",
+        "You have made too many complaints (at most {limit} per {window}); "
+        "please try again later, or contact this server's administrators if "
+        "it is urgent.",
+    ),
+    Reason.APPEAL_NOT_AFFECTED: (
+        "只有受处罚 {sanction_id} 影响的用户才能对其提出申诉。",
+        "Only those affected by sanction {sanction_id} may appeal it.",
+    ),
+    Reason.APPEAL_WINDOW_CLOSED: (
+        "处罚 {sanction_id} 的申诉期限已于 {until} 届满。",
+        "The time to appeal sanction {sanction_id} ended on {until}.",
+    ),
+    Reason.APPEAL_ALREADY_DECIDED: (
+        "对处罚 {sanction_id} 的申诉已有结论（{case_id}：{outcome}），不能再次申诉。",
+        "The appeal against sanction {sanction_id} has been decided "
+        "({case_id}: {outcome}); it cannot be appealed again.",
     ),
 }
 

@@ -9,6 +9,7 @@ from synapse.module_api import ModuleApi
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.blacklist.service import Blacklist
 from synapse_groupreg.checks import Guard
+from synapse_groupreg.complaints.service import ComplaintService
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.content import ContentServices
 from synapse_groupreg.credit import CreditLedger
@@ -74,3 +75,5 @@ class Services:
     selfservice: SelfService | None = None
     #: The prohibited-content filter (C1-C4, C6): lists, decision, hits.
     content: ContentServices | None = None
+    #: The complaint channel (E1-E4), None when `complaints.enabled` is off.
+    complaints: ComplaintService | None = None

@@ -1,4 +1,4 @@
-"""Building the identity services from the configuration (wiring only).
+"""Building the services of the concerns from the configuration (wiring only).
 
 Apart from `module.py` so the concerns can each add their own builder
 without all editing one function.
@@ -14,12 +14,15 @@ from synapse.config._base import ConfigError
 
 from synapse_groupreg import hs
 from synapse_groupreg.audit import AuditLog
+from synapse_groupreg.complaints.discipline import DisciplineGateway
+from synapse_groupreg.complaints.service import ComplaintService
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.identity.selfservice import SelfService
 from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.identity.transport import provider_client
 from synapse_groupreg.identity.vault import KeyFileError, load_vault
 from synapse_groupreg.notices import Notices
+from synapse_groupreg.sanctions.wiring import Discipline
 from synapse_groupreg.store import Store
 from synapse_groupreg.store.identity import IdentityStore
 
@@ -96,3 +99,32 @@ def build_identity(
         provider_client(api, section.self_service.provider),
     )
     return identity, selfservice
+
+
+def build_complaints(
+    api: ModuleApi,
+    config: GroupRegConfig,
+    store: Store,
+    audit: AuditLog,
+    notices: Notices,
+    discipline: Discipline,
+) -> ComplaintService | None:
+    """The complaint channel (E1-E4), or None when `complaints.enabled` is
+    off; decisions and appeals act through the sanctions concern."""
+    if not config.complaints.enabled:
+        return None
+    return ComplaintService(
+        config.complaints,
+        store.complaints,
+        store.complaint_intake,
+        store.complaint_notices,
+        audit,
+        notices,
+        config.language,
+        api.get_current_time_msec,
+        DisciplineGateway(
+            discipline.sanctions,
+            discipline.violations,
+            config.sanctions.appeal_window_ms,
+        ),
+    )

@@ -19,6 +19,7 @@ import attrs
 from synapse.config._base import ConfigError
 
 from synapse_groupreg.config._reader import Section, parse_duration_ms
+from synapse_groupreg.config.complaints import ComplaintsConfig
 from synapse_groupreg.config.content import ContentConfig
 from synapse_groupreg.config.credit import CreditConfig
 from synapse_groupreg.config.identity import CovenantConfig, IdentityConfig
@@ -143,6 +144,7 @@ class GroupRegConfig:
     #: Room classes, caps, registration codes, federation (B1-B7).
     rooms: RoomsConfig
     content: ContentConfig
+    complaints: ComplaintsConfig
 
     @property
     def real_name(self) -> bool:
@@ -191,6 +193,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         ),
         rooms=RoomsConfig.read(root.section("rooms"), profile is Profile.CN),
         content=ContentConfig.read(root.section("content"), cn=profile is Profile.CN),
+        complaints=ComplaintsConfig.read(root.section("complaints")),
     )
     root.finish()
     return config

@@ -13,6 +13,7 @@ from synapse_groupreg.http.admin import AdminApi
 from synapse_groupreg.http.base import Route
 from synapse_groupreg.http.blacklist import BlacklistApi
 from synapse_groupreg.http.client import ClientApi
+from synapse_groupreg.http.complaints import ComplaintsApi
 from synapse_groupreg.http.console import ConsolePage
 from synapse_groupreg.http.emergency import EmergencyApi
 from synapse_groupreg.http.identity import IdentityAdminApi
@@ -29,6 +30,7 @@ API_CLASSES += (IdentityAdminApi, VerifyPage)
 API_CLASSES += (SanctionsApi, BlacklistApi, ViolationsApi, EmergencyApi)
 API_CLASSES += (RoomsApi,)
 API_CLASSES += (KeywordsApi,)
+API_CLASSES += (ComplaintsApi,)
 API_CLASSES += (ConsolePage,)
 
 

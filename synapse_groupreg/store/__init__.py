@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from synapse_groupreg.store import (
     audit,
+    complaint_intake,
+    complaint_notices,
+    complaints,
     content_hits,
     keywords,
     netlog,
     notices,
+    synapse_reports,
     verification,
 )
 from synapse_groupreg.store import blacklist as blacklist_store
@@ -46,6 +50,7 @@ MIGRATIONS += (
     *blacklist_store.MIGRATIONS,
     *violation_store.MIGRATIONS,
 )
+MIGRATIONS += complaints.MIGRATIONS
 
 
 class Store:
@@ -63,3 +68,7 @@ class Store:
         self.class_requests = class_requests_store.ClassRequestStore(db)
         self.keywords = keywords.KeywordStore(db)
         self.content_hits = content_hits.ContentHitStore(db)
+        self.complaints = complaints.ComplaintStore(db)
+        self.complaint_intake = complaint_intake.IntakeStore(db)
+        self.complaint_notices = complaint_notices.OutcomeNoticeStore(db)
+        self.synapse_facts = synapse_reports.SynapseFactsStore(db)

@@ -3,6 +3,7 @@ and a matrix-nio client can register, create a room and talk in it."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -35,6 +36,9 @@ async def test_demo_serves_a_client(tmp_path: Path, profile: str) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # The checkout under test, even when the virtualenv has another copy
+        # installed (as tests/harness/homeserver.py does for its servers).
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     try:
         output = []
