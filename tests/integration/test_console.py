@@ -1,8 +1,10 @@
 """The web console (G2) on a real homeserver, driven in headless Chromium:
 an admin signs in with Synapse's own login, reviews a pending identity
 submission (A3), finds a group by its registration code (B4, B6) and warns
-it (D2); a non-admin is told they are not an admin; the page and its files
-are served with strict headers. Screenshots land in tests/artefacts/."""
+it (D2), and works an overdue complaint from the queue to a decision and
+its close (E2, E3); a non-admin is told they are not an admin; the page and
+its files are served with strict headers. Screenshots land in
+tests/artefacts/."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import nio
 import pytest
 
 from tests.harness.client import Http, clients
+from tests.harness.complaints import wait_for_cases
 from tests.harness.homeserver import Homeserver, User
 from tests.harness.identity import (
     ADMIN,
@@ -36,11 +39,22 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
+#: One complaint category with deadlines short enough to be missed in a test.
+COMPLAINTS = {
+    "poll_interval": "200ms",
+    "categories": {
+        "violence_terror": {"acknowledge": "1s", "decide": "2s"},
+        "harassment": {},
+        "other": {},
+    },
+}
+
+
 @pytest.fixture(scope="module")
 def hs(homeservers: HomeserverFactory) -> Homeserver:
     # cn: Chinese by default, real-name on, self-service without a provider,
     # so every submission waits for a person.
-    return start(homeservers, cn_config)
+    return start(homeservers, lambda folder: cn_config(folder, complaints=COMPLAINTS))
 
 
 async def _pending_submission(hs: Homeserver, admin: User, user: User) -> int:
@@ -246,3 +260,104 @@ async def test_sign_out_ends_the_session(hs: Homeserver) -> None:
         assert await console.page.evaluate(f"() => {session}") is None
     status, _ = await Http(hs, str(token)).get(f"{ADMIN}/rooms")
     assert status == 401
+
+
+async def _overdue_case(hs: Homeserver, admin: User, room_id: str) -> str:
+    """A user's complaint about the group, in a category whose deadlines
+    pass within seconds; returns its case id once the queue lists it overdue."""
+    reporter = hs.register()
+    status, opened = await Http(hs, reporter.access_token).post(
+        f"{CLIENT}/complaints",
+        {
+            "target_type": "room",
+            "target": room_id,
+            "category": "violence_terror",
+            "description": "群里有人发布暴力视频",
+        },
+    )
+    assert status == 200, opened
+    case_id = str(opened["case_id"])
+    overdue = await wait_for_cases(
+        Http(hs, admin.access_token),
+        "overdue=true",
+        lambda cases: any(c["case_id"] == case_id for c in cases),
+    )
+    assert any(c["case_id"] == case_id for c in overdue)
+    return case_id
+
+
+@needs_chromium
+async def test_admin_works_a_complaint_to_a_decision(hs: Homeserver) -> None:
+    """E2 in the console: the queue filtered to overdue cases shows the case
+    with its category, target, reporters, deadlines and overdue flag; the
+    admin opens it and takes it (triaged); a decision without a note, then
+    one whose sanction has a bad duration, show the API's errors naming
+    `note` and `sanctions[0].duration` and mark those fields; the decision
+    with a warning (E3, D2) is recorded and the group warned; then the case
+    is closed."""
+    admin = hs.register(admin=True)
+    room_id, code = await _registered_room(hs, admin)
+    case_id = await _overdue_case(hs, admin, room_id)
+    http = Http(hs, admin.access_token)
+
+    async with console_page(hs) as console:
+        page = console.page
+        await console.sign_in(admin)
+        await page.locator("#case-filters").wait_for()
+        await page.select_option("#case-overdue", "true")
+        await page.click("#case-filters button[type=submit]")
+        row = page.locator("#case-list tr", has=page.locator(f'a:text-is("{case_id}")'))
+        await row.wait_for()
+        cells = await row.locator("td").all_inner_texts()
+        assert cells[1:6] == ["投诉", "已接收", "暴力恐怖", f"群组 {room_id}", "1"]
+        assert cells[8].startswith("已逾期：受理")
+        await console.shot("console-complaints.png")
+
+        await row.locator("a").click()
+        await page.locator("#assign-form").wait_for()
+        assert code in await page.inner_text("main")
+        await page.click("#assign-submit")
+        notice = page.locator("#case-notice")
+        await notice.wait_for()
+        assert admin.user_id in await notice.inner_text()
+        assert "已分派" in await page.inner_text("h2")
+
+        await page.click("#decision-submit")
+        error = page.locator("#decision-form .error")
+        await error.wait_for()
+        assert "note" in await error.inner_text()
+        assert await page.get_attribute("#decision-note", "aria-invalid") == "true"
+
+        await page.fill("#decision-note", "视频违反平台公约，群主须整改")
+        await page.check("#decision-add-sanction")
+        await page.select_option("#decision-sanction-action", "suspend_posting")
+        await page.fill("#decision-sanction-duration", "soon")
+        await page.click("#decision-submit")
+        await page.locator("#decision-form .error:has-text('duration')").wait_for()
+        duration = "#decision-sanction-duration"
+        assert await page.get_attribute(duration, "aria-invalid") == "true"
+        assert (
+            await page.input_value("#decision-note") == "视频违反平台公约，群主须整改"
+        )
+
+        await page.select_option("#decision-sanction-action", "warn")
+        await page.fill(duration, "")
+        await page.fill("#decision-sanction-deadline", "3d")
+        await page.click("#decision-submit")
+        await page.locator("#close-form").wait_for()
+        assert "已作出决定" in await page.inner_text("#case-notice")
+        await console.shot("console-case.png")
+
+        await page.click("#close-submit")
+        await page.locator("#case-notice:has-text('已结案')").wait_for()
+        assert console.problems == []
+
+    _, case = await http.get(f"{ADMIN}/complaints/{case_id}")
+    assert (case["status"], case["outcome"]) == ("closed", "violation")
+    assert [(s["action"], s["target"]) for s in case["sanctions"]] == [
+        ("warn", room_id)
+    ]
+    _, sanctions = await http.get(
+        f"{ADMIN}/rooms/{urllib.parse.quote(room_id)}/sanctions"
+    )
+    assert [s["action"] for s in sanctions["sanctions"]] == ["warn"]
