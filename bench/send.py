@@ -8,11 +8,18 @@ over HTTP the way a client does:
 - saturated: `--concurrency` requests in flight (CPU-bound, what the server
   can take).
 
+Variants (each its own homeserver): Synapse without the module; the module
+in the `generic` profile; the same with the content filter off (a noise
+calibration: no filter callback runs); `generic` with 10,000 keywords; the
+shipped `cn` profile (real-name gates, covenant, classes, sanctions, filter;
+the sender verified and the covenant accepted); `cn` with 10,000 keywords.
+
 Variants are measured in alternating rounds so drift on the machine hits
 them alike; the table shows the median round and the ratio to "without".
 Timings are printed, never asserted.
 
     .venv/bin/python bench/send.py [--messages 400] [--rounds 3] [--quick]
+                                   [--only "cn profile,cn + 10k keywords"]
 """
 
 from __future__ import annotations
@@ -23,46 +30,93 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import attrs
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.harness import databases
+from tests.harness import databases, identity
 from tests.harness.homeserver import Homeserver, User
 
-#: What each variant loads; `setup` prepares the sender (e.g. verification).
-Variant = tuple[str, Mapping[str, Any] | None, Callable[[Homeserver, User], None]]
+
+@attrs.frozen
+class Variant:
+    """One homeserver set-up to measure: what the module is configured with
+    (a function of the server's folder, for key files), whether Synapse's
+    consent pages are on, and how the sender is prepared."""
+
+    name: str
+    module_config: Callable[[Path], dict[str, Any]] | None
+    consent: bool = False
+    prepare: Callable[[Homeserver, User], Awaitable[None]] | None = None
+
+    def start(self, backend: str, name: str = "bench") -> Homeserver:
+        hs = Homeserver(None, backend, name=name)
+        if self.module_config is not None:
+            hs.module_config = self.module_config(hs.dir)
+        if self.consent:
+            hs.extra_config.update(identity.consent_config(hs))
+        hs.write_config()
+        return hs.start()
+
+    async def ready_sender(self, hs: Homeserver) -> User:
+        user = hs.register()
+        if self.prepare is not None:
+            await self.prepare(hs, user)
+        return user
 
 
-def _nothing(hs: Homeserver, user: User) -> None:
-    pass
+def _generic(folder: Path) -> dict[str, Any]:
+    return {"profile": "generic"}
 
 
-VARIANTS: list[Variant] = [
-    ("without module", None, _nothing),
-    ("generic profile", {"profile": "generic"}, _nothing),
-]
+def _cn(folder: Path) -> dict[str, Any]:
+    """The shipped config/cn.yaml, with a key file of its own."""
+    example = Path(__file__).resolve().parents[1] / "config" / "cn.yaml"
+    block: dict[str, Any] = yaml.safe_load(example.read_text())["modules"][0]["config"]
+    block["identity"]["key_file"] = identity.key_file(folder)
+    return block
 
 
-def _with_10k_keywords(hs: Homeserver, user: User) -> None:
+async def _verified(hs: Homeserver, user: User) -> None:
+    """cn: the sender accepted the covenant and has a verified identity."""
+    await identity.accept_covenant(hs, user)
+    status, body = await identity.verify(
+        hs, hs.register(admin=True), user, identity.resident_id(77)
+    )
+    if status != 200:
+        raise RuntimeError(f"verification failed: {status} {body}")
+
+
+async def _with_10k_keywords(hs: Homeserver, user: User) -> None:
     """C1-C3: 10k keywords (bench/filter.py's generator) through the admin API."""
     from bench.content_cost import load_keywords
 
-    load_keywords(hs, 10_000)
+    await asyncio.to_thread(load_keywords, hs, 10_000)
 
 
-VARIANTS.append(
-    (
+async def _cn_with_10k_keywords(hs: Homeserver, user: User) -> None:
+    await _verified(hs, user)
+    await _with_10k_keywords(hs, user)
+
+
+VARIANTS: list[Variant] = [
+    Variant("without module", None),
+    Variant("generic profile", _generic),
+    # The module loaded with the filter off: a calibration of the noise.
+    Variant(
         "generic, content off",
-        {"profile": "generic", "content": {"enabled": False}},
-        _nothing,
-    )
-)
-VARIANTS.append(("generic + 10k keywords", {"profile": "generic"}, _with_10k_keywords))
+        lambda folder: {"profile": "generic", "content": {"enabled": False}},
+    ),
+    Variant("generic + 10k keywords", _generic, prepare=_with_10k_keywords),
+    Variant("cn profile", _cn, consent=True, prepare=_verified),
+    Variant("cn + 10k keywords", _cn, consent=True, prepare=_cn_with_10k_keywords),
+]
 
 
 async def _send_many(
@@ -120,10 +174,10 @@ async def measure(backend: str, args: argparse.Namespace) -> list[list[str]]:
     servers: list[tuple[str, Homeserver, User, str]] = []
     try:
         async with aiohttp.ClientSession() as session:
-            for name, module_config, setup in VARIANTS:
-                hs = Homeserver(module_config, backend, name="bench").start()
-                user = hs.register()
-                setup(hs, user)
+            for variant in VARIANTS:
+                name = variant.name
+                hs = variant.start(backend)
+                user = await variant.ready_sender(hs)
                 room_id = await _create_room(session, hs, user)
                 await _send_many(session, hs, user, room_id, args.warmup, 1)
                 servers.append((name, hs, user, room_id))
@@ -145,8 +199,8 @@ async def measure(backend: str, args: argparse.Namespace) -> list[list[str]]:
         for _, hs, _, _ in servers:
             hs.destroy()
 
-    base_seq = statistics.median(results[VARIANTS[0][0]]["seq"])
-    base_sat = statistics.median(results[VARIANTS[0][0]]["sat"])
+    base_seq = statistics.median(results[VARIANTS[0].name]["seq"])
+    base_sat = statistics.median(results[VARIANTS[0].name]["sat"])
     rows = []
     for name, *_ in servers:
         seq = statistics.median(results[name]["seq"])
@@ -185,7 +239,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--quick", action="store_true", help="100 messages, 1 round")
+    parser.add_argument(
+        "--only", help="comma-separated variant names to run (the baseline always runs)"
+    )
     args = parser.parse_args()
+    if args.only:
+        wanted = {name.strip() for name in args.only.split(",")}
+        VARIANTS[1:] = [v for v in VARIANTS[1:] if v.name in wanted]
     if args.quick:
         args.messages, args.rounds, args.warmup = 100, 1, 20
     rows: list[list[str]] = []

@@ -47,10 +47,10 @@ async def measure(backend: str, args: argparse.Namespace) -> list[list[str]]:
     samples: dict[str, dict[str, list[float]]] = {}
     try:
         async with aiohttp.ClientSession() as session:
-            for name, module_config, setup in VARIANTS:
-                hs = Homeserver(module_config, backend, name="bench-cpu").start()
-                user = hs.register()
-                setup(hs, user)
+            for variant in VARIANTS:
+                name = variant.name
+                hs = variant.start(backend, name="bench-cpu")
+                user = await variant.ready_sender(hs)
                 room_id = await _create_room(session, hs, user)
                 await _send_many(session, hs, user, room_id, args.warmup, 1)
                 servers.append((name, hs, user, room_id))
@@ -69,7 +69,7 @@ async def measure(backend: str, args: argparse.Namespace) -> list[list[str]]:
         for _, hs, _, _ in servers:
             hs.destroy()
 
-    base = samples[VARIANTS[0][0]]
+    base = samples[VARIANTS[0].name]
     rows = []
     for name, by_mode in samples.items():
         row = [backend, name]

@@ -8,7 +8,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from synapse_groupreg.cli import AdminClient
+    from synapse_groupreg.cli.client import AdminClient
 
 
 def _keywords_list(client: AdminClient, args: argparse.Namespace) -> Any:
@@ -74,7 +74,7 @@ def _content_hits(client: AdminClient, args: argparse.Namespace) -> Any:
     )
 
 
-def add_keyword_commands(commands: Any) -> None:
+def add_commands(commands: Any) -> None:
     """`groupreg keywords ...` and `groupreg content ...` (C2, C4)."""
     keywords = commands.add_parser("keywords", help="prohibited-content lists")
     cmds = keywords.add_subparsers(dest="keywords_command", required=True)

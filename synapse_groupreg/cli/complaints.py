@@ -16,7 +16,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from synapse_groupreg.cli import AdminClient
+    from synapse_groupreg.cli.client import AdminClient
 
 
 def _case_path(case_id: str, action: str = "") -> str:

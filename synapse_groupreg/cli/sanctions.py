@@ -22,7 +22,7 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from synapse_groupreg.cli import AdminClient
+    from synapse_groupreg.cli.client import AdminClient
 
 
 def _quote(value: str) -> str:
@@ -127,7 +127,7 @@ def _blacklist_list(client: AdminClient, args: argparse.Namespace) -> Any:
 def _policy_room_state(client: AdminClient, room_id: str) -> list[Any]:
     """The state of a policy-list room, read with the same token through
     the client API (the token's user must be able to see the room)."""
-    from synapse_groupreg.cli import ApiError
+    from synapse_groupreg.cli.client import ApiError
 
     url = f"{client.base_url}/_matrix/client/v3/rooms/{_quote(room_id)}/state"
     request = urllib.request.Request(url, method="GET")
@@ -147,7 +147,7 @@ def _policy_room_state(client: AdminClient, room_id: str) -> list[Any]:
 
 
 def _blacklist_import(client: AdminClient, args: argparse.Namespace) -> Any:
-    from synapse_groupreg.cli import ApiError
+    from synapse_groupreg.cli.client import ApiError
 
     events: Any
     if args.room:

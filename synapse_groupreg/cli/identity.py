@@ -1,0 +1,66 @@
+"""`groupreg identities ...`: real-name identities from a shell (A3, A6)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from synapse_groupreg.cli.client import AdminClient, quoted
+
+
+def _identity_import(client: AdminClient, args: argparse.Namespace) -> Any:
+    with open(args.file, "rb") as f:
+        data = f.read()
+    is_csv = args.format == "csv" or (
+        args.format is None and args.file.endswith(".csv")
+    )
+    content_type = "text/csv" if is_csv else "application/json"
+    return client.call(
+        "POST", "/identities/import", raw=data, content_type=content_type
+    )
+
+
+def _identity_show(client: AdminClient, args: argparse.Namespace) -> Any:
+    return client.call("GET", f"/identities/{quoted(args.user_id)}")
+
+
+def _identity_pending(client: AdminClient, args: argparse.Namespace) -> Any:
+    return client.pages("/identities/pending", "submissions", {})
+
+
+def _identity_decide(client: AdminClient, args: argparse.Namespace) -> Any:
+    body = {"reason": args.reason} if args.reason else {}
+    return client.call(
+        "POST", f"/identities/pending/{args.submission_id}/{args.verdict}", body
+    )
+
+
+def _identity_reveal(client: AdminClient, args: argparse.Namespace) -> Any:
+    return client.call(
+        "POST", f"/identities/{quoted(args.user_id)}/reveal", {"reason": args.reason}
+    )
+
+
+def add_commands(commands: Any) -> None:
+    identity = commands.add_parser("identities", help="real-name identities (A)")
+    sub = identity.add_subparsers(dest="identity_command", required=True)
+    bulk = sub.add_parser("import", help="verify users in bulk from CSV or JSON")
+    bulk.add_argument("file")
+    bulk.add_argument("--format", choices=["csv", "json"], help="default: by extension")
+    bulk.set_defaults(run=_identity_import)
+    show = sub.add_parser("show", help="a user's masked identity and level")
+    show.add_argument("user_id")
+    show.set_defaults(run=_identity_show)
+    pending = sub.add_parser("pending", help="self-service submissions awaiting review")
+    pending.set_defaults(run=_identity_pending)
+    for verdict in ("approve", "reject"):
+        decide = sub.add_parser(verdict, help=f"{verdict} a pending submission")
+        decide.add_argument("submission_id")
+        decide.add_argument("--reason")
+        decide.set_defaults(run=_identity_decide, verdict=verdict)
+    reveal = sub.add_parser("reveal", help="the plaintext identity (audited)")
+    reveal.add_argument("user_id")
+    reveal.add_argument(
+        "--reason", required=True, help="why; recorded in the audit log"
+    )
+    reveal.set_defaults(run=_identity_reveal)

@@ -1,0 +1,98 @@
+"""`groupreg audit|export|export-verify|notice`: the records (F1, F3) and
+the notice bot from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import urllib.request
+from typing import Any
+
+from synapse_groupreg.cli.client import AdminClient, ApiError
+
+
+def _audit_list(client: AdminClient, args: argparse.Namespace) -> Any:
+    query = {"actor": args.actor, "action": args.action, "target": args.target}
+    if args.all:
+        return client.pages("/audit", "entries", query)
+    return client.call(
+        "GET", "/audit", query={**query, "from": args.start, "limit": args.limit}
+    )
+
+
+def _audit_verify(client: AdminClient, args: argparse.Namespace) -> Any:
+    return client.call("GET", "/audit/verify")
+
+
+def _notice(client: AdminClient, args: argparse.Namespace) -> Any:
+    body = {"body": args.text, "user_id": args.user, "room_id": args.room}
+    return client.call("POST", "/notices", {k: v for k, v in body.items() if v})
+
+
+def _export(client: AdminClient, args: argparse.Namespace) -> Any:
+    query = {"sections": args.sections, "since": args.since, "until": args.until}
+    document: bytes = client.call("GET", "/export", query=query, binary=True)
+    with open(args.output, "wb") as f:
+        f.write(document)
+    return {"written": args.output, "bytes": len(document)}
+
+
+def server_verify_keys(base_url: str) -> dict[str, bytes]:
+    """The homeserver's published signing keys (`/_matrix/key/v2/server`)."""
+    import base64
+
+    url = base_url.rstrip("/") + "/_matrix/key/v2/server"
+    with urllib.request.urlopen(url, timeout=30) as r:
+        published = json.loads(r.read())
+    keys = {**published.get("old_verify_keys", {}), **published.get("verify_keys", {})}
+    return {
+        key_id: base64.b64decode(entry["key"] + "=" * (-len(entry["key"]) % 4))
+        for key_id, entry in keys.items()
+    }
+
+
+def _export_verify(client: AdminClient | None, args: argparse.Namespace) -> Any:
+    from synapse_groupreg.export import ExportInvalid, verify_export
+
+    with open(args.file, "rb") as f:
+        document = f.read()
+    try:
+        header = verify_export(document, server_verify_keys(args.url))
+    except ExportInvalid as e:
+        raise ApiError(0, {"ok": False, "problem": str(e)}) from None
+    return {"ok": True, "header": header}
+
+
+def add_commands(commands: Any) -> None:
+    audit = commands.add_parser("audit", help="the hash-chained audit log")
+    audit_cmds = audit.add_subparsers(dest="audit_command", required=True)
+    listing = audit_cmds.add_parser("list", help="entries, oldest first")
+    listing.add_argument("--actor")
+    listing.add_argument("--action", help="a name, or a prefix ending in '.'")
+    listing.add_argument("--target")
+    listing.add_argument("--from", dest="start", type=int, default=0)
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--all", action="store_true", help="follow every page")
+    listing.set_defaults(run=_audit_list)
+    verify = audit_cmds.add_parser("verify", help="recompute the whole chain")
+    verify.set_defaults(run=_audit_verify)
+
+    export = commands.add_parser("export", help="download a signed JSONL export")
+    export.add_argument("--sections", help="comma-separated, e.g. audit,network (all)")
+    export.add_argument("--since", type=int, help="ms since the epoch, inclusive")
+    export.add_argument("--until", type=int, help="ms since the epoch, exclusive")
+    export.add_argument("-o", "--output", required=True, help="file to write")
+    export.set_defaults(run=_export)
+    check = commands.add_parser(
+        "export-verify",
+        help="check an export's signature against the server's published key",
+    )
+    check.add_argument("file")
+    check.set_defaults(run=_export_verify, needs_token=False)
+
+    notice = commands.add_parser("notice", help="have the notice bot write")
+    target = notice.add_mutually_exclusive_group(required=True)
+    target.add_argument("--user", help="direct message to this user")
+    target.add_argument("--room", help="notice into this room (the bot must be in it)")
+    notice.add_argument("text")
+    notice.set_defaults(run=_notice)
