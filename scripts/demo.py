@@ -180,6 +180,7 @@ def main() -> None:
             f"  server admin: @{user}:localhost   password: {password}\n"
             f"  config:       {home / 'homeserver.yaml'}\n"
             f"  log:          {home / 'homeserver.log'}\n"
+            f"  web console:  http://127.0.0.1:{args.port}/_synapse/client/groupreg/console/\n"
             "Point Element at that address and log in. Ctrl-C stops the server.\n"
             + (
                 CN_HINT

@@ -14,6 +14,7 @@ from synapse_groupreg.http.base import Route
 from synapse_groupreg.http.blacklist import BlacklistApi
 from synapse_groupreg.http.client import ClientApi
 from synapse_groupreg.http.complaints import ComplaintsApi
+from synapse_groupreg.http.console import ConsolePage
 from synapse_groupreg.http.emergency import EmergencyApi
 from synapse_groupreg.http.identity import IdentityAdminApi
 from synapse_groupreg.http.keywords import KeywordsApi
@@ -30,6 +31,7 @@ API_CLASSES += (SanctionsApi, BlacklistApi, ViolationsApi, EmergencyApi)
 API_CLASSES += (RoomsApi,)
 API_CLASSES += (KeywordsApi,)
 API_CLASSES += (ComplaintsApi,)
+API_CLASSES += (ConsolePage,)
 
 
 def all_routes(services: Services) -> list[Route]:
