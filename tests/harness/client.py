@@ -4,6 +4,8 @@ plain HTTP for the module's own APIs."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -108,3 +110,15 @@ class Http:
 
     async def delete(self, path: str, **kw: Any) -> tuple[int, Any]:
         return await self.request("DELETE", path, **kw)
+
+
+def run_cli(hs: Homeserver, token: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `groupreg` (as `python -m synapse_groupreg.cli`) against `hs`."""
+    return subprocess.run(
+        [sys.executable, "-m", "synapse_groupreg.cli", "--url", hs.base_url,
+         "--token", token, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip

@@ -7,23 +7,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
-from tests.harness.homeserver import REPO, Homeserver, User
+from tests.harness.browser import ARTEFACTS, BROWSER_ARGS, CHROMIUM
+from tests.harness.homeserver import Homeserver, User
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTEFACTS = REPO / "tests" / "artefacts"
 CONSOLE = "/_synapse/client/groupreg/console/"
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: Browser messages that mean the page broke its own rules or crashed.
 _PROBLEMS = ("Content Security Policy", "Trusted", "Uncaught", "SyntaxError")
 

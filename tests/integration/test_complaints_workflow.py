@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable
@@ -16,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness.client import Http, clients
+from tests.harness.client import Http, clients, run_cli
 from tests.harness.complaints import (
     ADMIN,
     CLIENT,
@@ -341,17 +339,7 @@ async def test_appeals_need_a_known_sanction(hs: Homeserver) -> None:
 
 
 def _cli(hs: Homeserver, token: str, *args: str) -> Any:
-    done = subprocess.run(
-        [
-            sys.executable,
-            *("-m", "synapse_groupreg.cli", "--url", hs.base_url, "--token", token),
-            *("complaints", *args),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli(hs, token, "complaints", *args)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

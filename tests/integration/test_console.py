@@ -15,6 +15,7 @@ import aiohttp
 import nio
 import pytest
 
+from tests.harness.browser import CHROMIUM, SKIP_REASON
 from tests.harness.client import Http, clients
 from tests.harness.complaints import wait_for_cases
 from tests.harness.homeserver import Homeserver, User
@@ -29,14 +30,10 @@ from tests.harness.identity import (
     verify,
 )
 from tests.integration.conftest import HomeserverFactory
-from tests.integration.console import CHROMIUM, console_page
+from tests.integration.console import CONSOLE, console_page
 from tests.integration.groups import new_room
 
-CONSOLE = "/_synapse/client/groupreg/console/"
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="headless Chromium is not installed: apt-get install -y chromium",
-)
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 
 
 #: One complaint category with deadlines short enough to be missed in a test.

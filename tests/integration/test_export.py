@@ -4,13 +4,11 @@ homeserver's published signing key; any change to it is detected."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.harness.client import Http
+from tests.harness.client import Http, run_cli
 from tests.harness.homeserver import Homeserver
 from tests.integration.conftest import HomeserverFactory
 
@@ -20,25 +18,6 @@ ADMIN = "/_synapse/client/groupreg/admin/v1"
 @pytest.fixture(scope="module")
 def hs(homeservers: HomeserverFactory) -> Homeserver:
     return homeservers({"profile": "generic"})
-
-
-def _cli(hs: Homeserver, token: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "synapse_groupreg.cli",
-            "--url",
-            hs.base_url,
-            "--token",
-            token,
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def test_export_is_signed_and_verifiable(hs: Homeserver, tmp_path: Path) -> None:
@@ -51,7 +30,7 @@ async def test_export_is_signed_and_verifiable(hs: Homeserver, tmp_path: Path) -
     )
     assert status == 200
     path = tmp_path / "export.jsonl"
-    done = _cli(hs, admin.access_token, "export", "-o", str(path))
+    done = run_cli(hs, admin.access_token, "export", "-o", str(path))
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     header, signature = lines[0], lines[-1]
@@ -66,7 +45,7 @@ async def test_export_is_signed_and_verifiable(hs: Homeserver, tmp_path: Path) -
     assert header["audit_head"]["hash"] == audit[-1]["hash"]
     assert any(line["type"] == "network" for line in lines)
 
-    verified = _cli(hs, admin.access_token, "export-verify", str(path))
+    verified = run_cli(hs, admin.access_token, "export-verify", str(path))
     assert verified.returncode == 0, verified.stderr
     assert json.loads(verified.stdout)["ok"] is True
 
@@ -74,7 +53,7 @@ async def test_export_is_signed_and_verifiable(hs: Homeserver, tmp_path: Path) -
     original = path.read_text()
     assert '"notice.send"' in original
     tampered.write_text(original.replace('"notice.send"', '"notice.sent"', 1))
-    refused = _cli(hs, admin.access_token, "export-verify", str(tampered))
+    refused = run_cli(hs, admin.access_token, "export-verify", str(tampered))
     assert refused.returncode == 1
     assert "changed after signing" in json.loads(refused.stderr)["problem"]
 

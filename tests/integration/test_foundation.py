@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 
 import nio
@@ -14,7 +12,7 @@ import pytest
 
 from synapse_groupreg import __version__
 from tests.harness import workers
-from tests.harness.client import Http, clients
+from tests.harness.client import Http, clients, run_cli
 from tests.harness.homeserver import Homeserver
 from tests.integration.conftest import HomeserverFactory
 
@@ -216,36 +214,19 @@ async def test_two_processes_start_at_once_and_migrate_once(
         main.stop()
 
 
-def _cli(hs: Homeserver, token: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "synapse_groupreg.cli",
-            "--url",
-            hs.base_url,
-            "--token",
-            token,
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_cli_speaks_the_admin_api(hs: Homeserver) -> None:
     """G2: the `groupreg` CLI drives the admin API; refusals exit 1."""
     admin, user = hs.register(admin=True), hs.register()
-    done = _cli(hs, admin.access_token, "notice", "--user", user.user_id, "hello")
+    done = run_cli(hs, admin.access_token, "notice", "--user", user.user_id, "hello")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["event_id"].startswith("$")
-    done = _cli(hs, admin.access_token, "audit", "list", "--action", "notice.", "--all")
+    done = run_cli(
+        hs, admin.access_token, "audit", "list", "--action", "notice.", "--all"
+    )
     entries = json.loads(done.stdout)
     assert any(e["target"] == user.user_id for e in entries)
-    done = _cli(hs, admin.access_token, "audit", "verify")
+    done = run_cli(hs, admin.access_token, "audit", "verify")
     assert json.loads(done.stdout)["ok"] is True
-    refused = _cli(hs, user.access_token, "audit", "verify")
+    refused = run_cli(hs, user.access_token, "audit", "verify")
     assert refused.returncode == 1
     assert json.loads(refused.stderr)["errcode"] == "M_FORBIDDEN"

@@ -15,7 +15,7 @@ from pathlib import Path
 import nio
 import pytest
 
-from tests.harness.client import Http, clients
+from tests.harness.client import Http, clients, run_cli
 from tests.harness.homeserver import Homeserver, User
 from tests.harness.identity import (
     ADMIN,
@@ -326,25 +326,6 @@ async def test_key_rotation_reencrypts_every_row(
     assert (body["name"], body["document_number"]) == ("孙八", number)
 
 
-def _cli(hs: Homeserver, token: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "synapse_groupreg.cli",
-            "--url",
-            hs.base_url,
-            "--token",
-            token,
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_cli_imports_shows_and_reveals(hs: Homeserver, tmp_path: Path) -> None:
     """A3 a, A6, G2: `groupreg identities import` verifies from a CSV file,
     `show` answers the masked view, `reveal` needs a reason."""
@@ -354,17 +335,17 @@ def test_cli_imports_shows_and_reveals(hs: Homeserver, tmp_path: Path) -> None:
     csv_file.write_text(
         f"user_id,name,document_type,document_number\n{user.user_id},孙八,resident_id,{number}\n"
     )
-    done = _cli(hs, admin.access_token, "identities", "import", str(csv_file))
+    done = run_cli(hs, admin.access_token, "identities", "import", str(csv_file))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["counts"] == {"verified": 1}
     shown = json.loads(
-        _cli(hs, admin.access_token, "identities", "show", user.user_id).stdout
+        run_cli(hs, admin.access_token, "identities", "show", user.user_id).stdout
     )
     assert shown["level"] == "id"
     assert number not in json.dumps(shown, ensure_ascii=False)
-    no_reason = _cli(hs, admin.access_token, "identities", "reveal", user.user_id)
+    no_reason = run_cli(hs, admin.access_token, "identities", "reveal", user.user_id)
     assert no_reason.returncode == 2  # argparse: --reason is required
-    revealed = _cli(
+    revealed = run_cli(
         hs,
         admin.access_token,
         "identities",

@@ -13,8 +13,9 @@ from pathlib import Path
 import nio
 import pytest
 
+from tests.harness.browser import ARTEFACTS, BROWSER_ARGS, CHROMIUM, SKIP_REASON
 from tests.harness.client import Http, clients
-from tests.harness.homeserver import REPO, Homeserver, User
+from tests.harness.homeserver import Homeserver, User
 from tests.harness.identity import (
     ADMIN,
     bot_messages,
@@ -25,18 +26,6 @@ from tests.harness.identity import (
 )
 from tests.harness.provider import Provider, running_provider
 from tests.integration.conftest import HomeserverFactory
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTEFACTS = REPO / "tests" / "artefacts"
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -241,10 +230,7 @@ async def test_unknown_link_is_refused(hs: Homeserver) -> None:
     assert status == 404 and "not valid" in page
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="headless Chromium is not installed: apt-get install -y chromium",
-)
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
 async def test_self_service_in_a_browser(hs: Homeserver, provider: Provider) -> None:
     """A3 b end to end as a person does it: the link from the bot's DM opened
     in headless Chromium, the form filled in and consented, the provider's

@@ -5,8 +5,6 @@ seeds, the audit trail, and who may call what (G2)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 import nio
 import pytest
 
-from tests.harness.client import Http, clients, reason_of
+from tests.harness.client import Http, clients, reason_of, run_cli
 from tests.harness.homeserver import Homeserver, User
 from tests.integration.conftest import HomeserverFactory
 
@@ -312,36 +310,28 @@ async def test_phrase_test_and_hits_listing(hs: Homeserver, admin: User) -> None
     assert (status, answer["field"]) == (400, "text")
 
 
-def _cli(hs: Homeserver, token: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "synapse_groupreg.cli", "--url", hs.base_url,
-         "--token", token, *args],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-
-
 def test_cli_imports_a_file(hs: Homeserver, admin: User, tmp_path: Path) -> None:
     """C4, G2: `groupreg keywords import <category> <file>`, creating the
     category; bad lines come back by number; refusals exit 1."""
     name = _name()
     words = tmp_path / "list.txt"
     words.write_bytes("# 示例\n开奖\nxy\n六合彩\n".encode())
-    done = _cli(
+    done = run_cli(
         hs, admin.access_token, "keywords", "import", name, str(words),
         "--action", "block", "--credit-penalty", "9",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["added"], [e["line"] for e in result["errors"]]) == (2, [3])
-    shown = json.loads(_cli(hs, admin.access_token, "keywords", "show", name).stdout)
+    shown = json.loads(run_cli(hs, admin.access_token, "keywords", "show", name).stdout)
     assert (shown["action"], shown["credit_penalty"]) == ("block", 9)
     assert shown["words"] == ["开奖", "六合彩"]
     tested = json.loads(
-        _cli(hs, admin.access_token, "content", "test", "六合彩").stdout
+        run_cli(hs, admin.access_token, "content", "test", "六合彩").stdout
     )
     assert [h["category"] for h in tested["hits"]] == [name]
     user = hs.register()
-    refused = _cli(hs, user.access_token, "keywords", "list")
+    refused = run_cli(hs, user.access_token, "keywords", "list")
     assert refused.returncode == 1
     assert json.loads(refused.stderr)["errcode"] == "M_FORBIDDEN"
 

@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import nio
 import pytest
 
-from tests.harness.client import clients
+from tests.harness.client import clients, run_cli
 from tests.harness.homeserver import Homeserver
 from tests.integration.conftest import HomeserverFactory
 
@@ -23,22 +21,7 @@ def hs(homeservers: HomeserverFactory) -> Homeserver:
 
 
 def _cli(hs: Homeserver, token: str, *args: str) -> Any:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "synapse_groupreg.cli",
-            "--url",
-            hs.base_url,
-            "--token",
-            token,
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli(hs, token, *args)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
