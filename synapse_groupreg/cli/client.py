@@ -37,10 +37,13 @@ class AdminClient:
         raw: bytes | None = None,
         content_type: str = "application/json",
         binary: bool = False,
+        prefix: str = ADMIN_PREFIX,
     ) -> Any:
-        """One call; the parsed JSON answer (or the bytes, with `binary`)."""
+        """One call; the parsed JSON answer (or the bytes, with `binary`).
+        `path` is below the admin API unless `prefix` says otherwise ("" for
+        Synapse's own APIs)."""
         params = {k: v for k, v in (query or {}).items() if v is not None}
-        url = self.base_url + ADMIN_PREFIX + path
+        url = self.base_url + prefix + path
         if params:
             url += "?" + urllib.parse.urlencode(params)
         data = (

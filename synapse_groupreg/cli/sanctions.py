@@ -129,18 +129,9 @@ def _policy_room_state(client: AdminClient, room_id: str) -> list[Any]:
     the client API (the token's user must be able to see the room)."""
     from synapse_groupreg.cli.client import ApiError
 
-    url = f"{client.base_url}/_matrix/client/v3/rooms/{_quote(room_id)}/state"
-    request = urllib.request.Request(url, method="GET")
-    request.add_header("Authorization", f"Bearer {client.token}")
-    try:
-        with urllib.request.urlopen(request, timeout=client.timeout) as r:
-            answer = json.loads(r.read().decode("utf-8"))
-    except urllib.error.HTTPError as e:
-        text = e.read().decode("utf-8", "replace")
-        try:
-            raise ApiError(e.code, json.loads(text)) from None
-        except json.JSONDecodeError:
-            raise ApiError(e.code, text) from None
+    answer = client.call(
+        "GET", f"/_matrix/client/v3/rooms/{_quote(room_id)}/state", prefix=""
+    )
     if not isinstance(answer, list):
         raise ApiError(0, {"error": f"unexpected answer for the state of {room_id}"})
     return answer

@@ -14,9 +14,11 @@ import json
 import re
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
+import jinja2
 from synapse.api.errors import Codes, SynapseError
 from synapse.http.server import finish_request
 from synapse.module_api import DirectServeJsonResource
@@ -199,6 +201,20 @@ class RawBody:
     content_type: str
     filename: str | None = None
     headers: Mapping[bytes, bytes] = attrs.field(factory=dict)
+
+
+#: The HTML templates (files, not strings in code).
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
+def template_environment() -> jinja2.Environment:
+    """Jinja for the module's pages: autoescaped, and a missing variable is
+    an error rather than an empty string."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
 
 
 @attrs.frozen(slots=True)

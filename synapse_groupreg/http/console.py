@@ -14,14 +14,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import jinja2
-
 from synapse_groupreg.config import Language
-from synapse_groupreg.http.base import PREFIX, RawBody, Request, Route, not_found
+from synapse_groupreg.http.base import (
+    PREFIX,
+    RawBody,
+    Request,
+    Route,
+    not_found,
+    template_environment,
+)
 from synapse_groupreg.services import Services
 
 PACKAGE = Path(__file__).resolve().parents[1]
-TEMPLATES = PACKAGE / "templates"
 STATIC = PACKAGE / "static"
 CONSOLE = f"{PREFIX}/console/"
 
@@ -66,11 +70,7 @@ def console_assets(folder: Path = STATIC) -> dict[str, RawBody]:
 class ConsolePage:
     def __init__(self, services: Services) -> None:
         self._s = services
-        self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-        )
+        self._env = template_environment()
         self._assets = console_assets()
 
     def routes(self) -> list[Route]:

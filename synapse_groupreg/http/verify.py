@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from pathlib import Path
-
-import jinja2
 
 from synapse_groupreg.config import Language
-from synapse_groupreg.http.base import HtmlPage, Request, Route
+from synapse_groupreg.http.base import HtmlPage, Request, Route, template_environment
 from synapse_groupreg.identity.documents import (
     DocumentType,
     IdentityInputError,
@@ -28,7 +25,6 @@ from synapse_groupreg.store.identity import LimitReached
 
 logger = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 _TEXTS: Mapping[str, tuple[str, str]] = {
     "title": ("实名身份验证", "Identity verification"),
@@ -160,11 +156,7 @@ def _pick(texts: tuple[str, str], language: Language) -> str:
 class VerifyPage:
     def __init__(self, services: Services) -> None:
         self._s = services
-        self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-        )
+        self._env = template_environment()
 
     def routes(self) -> list[Route]:
         return [

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from synapse_groupreg.http.console import STATIC, TEMPLATES, console_assets
+from synapse_groupreg.http.base import TEMPLATES
+from synapse_groupreg.http.console import STATIC, console_assets
 
 SCRIPTS = sorted(STATIC.glob("console*.js"))
 CATALOGUE = STATIC / "console-i18n.js"
