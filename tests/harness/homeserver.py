@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import itertools
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -21,6 +23,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -56,10 +59,42 @@ _RATE_LIMITS: dict[str, Any] = {
 }
 
 
+def _ephemeral_low() -> int:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+# Ports come from the block just below the kernel's ephemeral range. Asking
+# the kernel for port 0 hands out an ephemeral port, and between closing the
+# probe and Synapse binding it an outgoing connection (a client, a database
+# or federation connection) may take the same port: CI saw "Address already
+# in use" that way. Outgoing connections never use ports below the range, and
+# each run starts at a random place in the block and never hands a port out
+# twice, so two runs on one machine are unlikely to meet either.
+_PORT_BLOCK = 10_000
+_port_high = _ephemeral_low()
+_port_low = max(1024, _port_high - _PORT_BLOCK)
+_next_port = itertools.count(random.randrange(_port_high - _port_low))
+_port_lock = threading.Lock()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port that nothing listens on and that this run has not
+    handed out before."""
+    span = _port_high - _port_low
+    with _port_lock:
+        for _ in range(span):
+            port = _port_low + next(_next_port) % span
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError(f"no free loopback port in {_port_low}-{_port_high - 1}")
 
 
 @attrs.frozen(slots=True)
