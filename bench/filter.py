@@ -7,8 +7,8 @@ Python ``re`` alternation, naive substring search and pyahocorasick on raw
 text (no normalisation) over characters and over UTF-8 bytes. Timings are
 printed, never asserted.
 
-    python bench/filter.py            # about a minute
-    python bench/filter.py --quick    # a few seconds, for a smoke run
+    .venv/bin/python bench/filter.py            # about a minute
+    .venv/bin/python bench/filter.py --quick    # a few seconds, for a smoke run
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Part 2, end to end: sequential message sends by one user to a real
 Synapse, without the module, with the module in `generic` (no identity),
 and with `cn` real-name on (verified user, covenant off).
 
-    /work/main/.venv/bin/python -m bench.identity_gate [--messages 300]
+    .venv/bin/python bench/identity_gate.py [--messages 300]
 
 Prints tables; asserts nothing about time.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import tempfile
 import time
 from datetime import date
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from twisted.internet import defer, reactor
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.config import parse_config

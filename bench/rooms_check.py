@@ -14,10 +14,10 @@ and, for scale, the same call on an `m.room.member` profile change (no seat
 needed, decided from the state Synapse passes in). It checks that the warm
 calls touch the database zero times, and prints median and p99 in µs.
 
-    PYTHONPATH=. python bench/rooms_check.py [iterations]
+    .venv/bin/python bench/rooms_check.py [iterations]
 
-(PYTHONPATH=. measures this checkout even where another copy of the module
-is installed.)
+(It puts this checkout first on the path, so it measures this checkout even
+where another copy of the module is installed.)
 
 Synapse's own cost around the callback (fetching the room state for
 `check_event_allowed`) is not included: it is paid once for all modules.
@@ -28,11 +28,14 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from synapse.api.room_versions import RoomVersions
 from synapse.events import make_event_from_dict
 from twisted.internet import defer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.checks import Guard

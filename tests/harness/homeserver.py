@@ -17,6 +17,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import sqlite3
@@ -317,10 +318,14 @@ class Homeserver:
         return self.start()
 
     def destroy(self) -> None:
-        """Stop and drop its PostgreSQL database (the folder stays for logs)."""
+        """Stop, drop its PostgreSQL database and remove its folder (a failed
+        test has shown the log by then; `GROUPREG_KEEP_SERVERS=1` keeps the
+        folders for a closer look)."""
         self.stop()
         if self.backend == "postgres" and self.owns_database:
             databases.drop_postgres_database(self.db_args["database"])
+        if not os.environ.get("GROUPREG_KEEP_SERVERS"):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def run_to_exit(self, timeout: float = 60.0) -> tuple[int, str]:
         """Run Synapse expecting it to stop by itself (bad config); returns

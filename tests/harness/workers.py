@@ -142,7 +142,7 @@ def main_with_workers(
                 worker.start()
     except Exception:
         for worker in started:
-            worker.stop()
+            worker.destroy()
         main.destroy()
         raise
     return main, started

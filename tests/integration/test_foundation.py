@@ -210,8 +210,8 @@ async def test_two_processes_start_at_once_and_migrate_once(
             )
             assert status == 200
     finally:
-        worker.stop()
-        main.stop()
+        worker.destroy()
+        main.destroy()
 
 
 def test_cli_speaks_the_admin_api(hs: Homeserver) -> None:

@@ -28,7 +28,7 @@ def cluster(backend: str) -> Iterator[tuple[Homeserver, Worker]]:
         yield main, workers[0]
     finally:
         for worker in workers:
-            worker.stop()
+            worker.destroy()
         main.destroy()
 
 
