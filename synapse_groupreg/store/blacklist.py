@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from synapse.util.caches.descriptors import cached
 
-from synapse_groupreg.store.database import Cursor, Database, Migration
+from synapse_groupreg.store.database import Cursor, Database, Migration, warm_read
 
 if TYPE_CHECKING:
     from synapse.util.clock import Clock
@@ -133,12 +133,7 @@ class BlacklistStore:
 
     async def get_in_force(self) -> tuple[BlacklistRow, ...]:
         this: Any = self  # mypy cannot bind `self` on `@cached` methods
-        # A warm hit straight from the cache (see SanctionStore.get_in_force).
-        rows: tuple[BlacklistRow, ...] | None = (
-            this.blacklist_in_force.cache.get_immediate((), None)
-        )
-        if rows is None:
-            rows = await this.blacklist_in_force()
+        rows: tuple[BlacklistRow, ...] = await warm_read(this.blacklist_in_force)
         return rows
 
     @cached()

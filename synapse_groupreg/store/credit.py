@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from synapse.util.caches.descriptors import cached
 
-from synapse_groupreg.store.database import Cursor, Database, Migration
+from synapse_groupreg.store.database import Cursor, Database, Migration, warm_read
 
 if TYPE_CHECKING:
     from synapse.util.clock import Clock
@@ -46,9 +46,6 @@ MIGRATIONS = (
         ),
     ),
 )
-
-#: Not in the cache (None is a cached answer: no ledger yet).
-_MISSING = object()
 
 PENALTY = "penalty"
 AWARD = "award"
@@ -178,13 +175,9 @@ class CreditStore:
         # Without Synapse's mypy plugin, mypy cannot bind `self` on a
         # `@cached` method; the call is right at run time.
         this: Any = self
-        # A warm hit straight from the cache, without the Deferred round
-        # trip; a user with no ledger caches None, told apart by _MISSING.
-        head = this.credit_head.cache.get_immediate(user_id, _MISSING)
-        if head is _MISSING:
-            head = await this.credit_head(user_id)
-        result: LedgerHead | None = head
-        return result
+        # A user with no ledger caches None, which is a hit too.
+        head: LedgerHead | None = await warm_read(this.credit_head, user_id)
+        return head
 
     @cached(max_entries=100_000)
     async def credit_head(self, user_id: str) -> LedgerHead | None:

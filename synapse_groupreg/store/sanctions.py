@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from synapse.util.caches.descriptors import cached
 
-from synapse_groupreg.store.database import Cursor, Database, Migration
+from synapse_groupreg.store.database import Cursor, Database, Migration, warm_read
 
 if TYPE_CHECKING:
     from synapse.util.clock import Clock
@@ -175,13 +175,7 @@ class SanctionStore:
         """Every enforced sanction not lifted nor expired when loaded; the
         same tuple object until a write invalidates it."""
         this: Any = self  # mypy cannot bind `self` on `@cached` methods
-        # A warm hit straight from the cache, without the Deferred and
-        # logcontext round trip a call costs (as Synapse's own hot paths do).
-        rows: tuple[SanctionRow, ...] | None = (
-            this.sanctions_in_force.cache.get_immediate((), None)
-        )
-        if rows is None:
-            rows = await this.sanctions_in_force()
+        rows: tuple[SanctionRow, ...] = await warm_read(this.sanctions_in_force)
         return rows
 
     @cached()
