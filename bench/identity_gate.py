@@ -34,6 +34,7 @@ from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.config import parse_config
 from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.identity.vault import generate_key_file, load_vault
+from synapse_groupreg.store.database import CacheSupport
 from synapse_groupreg.store.identity import IdentityStore
 from synapse_groupreg.store.verification import VerificationStore
 
@@ -45,6 +46,7 @@ class CountingDatabase:
 
     def __init__(self) -> None:
         self.queries = 0
+        self.caches: CacheSupport | None = None
 
     async def run(self, desc: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         self.queries += 1
@@ -65,6 +67,10 @@ class CountingDatabase:
         return func(Txn(), *args, **kwargs)
 
 
+async def _invalidate(func: Any, keys: tuple[Any, ...]) -> None:
+    func.invalidate(keys)
+
+
 def in_process(iterations: int) -> tuple[float, float, int, int]:
     """(cold µs, warm µs per call, queries cold, queries during warm loop)."""
     from synapse.util.clock import Clock
@@ -75,7 +81,10 @@ def in_process(iterations: int) -> tuple[float, float, int, int]:
         {"profile": "cn", "identity": {"key_file": str(folder / "k")}}
     )
     db = CountingDatabase()
-    store = IdentityStore(db, "bench", Clock(reactor, "bench"))  # type: ignore[arg-type]
+    db.caches = CacheSupport(
+        "bench", Clock(reactor, "bench"), lambda func: None, _invalidate
+    )
+    store = IdentityStore(db)  # type: ignore[arg-type]
 
     async def nothing(user_id: str) -> None:
         return None

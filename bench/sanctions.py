@@ -1,12 +1,14 @@
 """The per-event cost of the sanction and blacklist checks (D1-D4), warm.
 
-Runs the real check callbacks (`checks/sanctions.py`, `checks/blacklist.py`)
-in-process on Synapse's real `@cached` machinery, over a SQLite database
-filled with many sanctions in force, a large blacklist with globs, and a
-credit ledger, and times `check_event_allowed` per event once the caches
-are warm (the state every event but the first after a change sees). The
-database is never touched in the timed loop: the script counts queries and
-prints them. Timings are printed, never asserted.
+Runs the real rules (`checks/sanctions.py`, `checks/blacklist.py`) through
+the real dispatcher in-process, on Synapse's real `@cached` machinery, over
+a SQLite database filled with many sanctions in force, a large blacklist
+with globs, and a credit ledger, and times the event stage
+(`check_event_for_spam`; the member stage, `check_event_allowed`, for
+membership events) per event once the caches are warm (the state every
+event but the first after a change sees). The database is never touched in
+the timed loop: the script counts queries and prints them. Timings are
+printed, never asserted.
 
     .venv/bin/python bench/sanctions.py [--events 20000]
 """
@@ -20,7 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from twisted.internet import defer, reactor
 
@@ -29,12 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from synapse.util.clock import Clock
 
 from synapse_groupreg.audit import AuditLog
-from synapse_groupreg.blacklist.service import Blacklist
-from synapse_groupreg.checks import Guard
+from synapse_groupreg.blacklist.service import Blacklist, NoPersons
+from synapse_groupreg.checks import ORDER
 from synapse_groupreg.checks.blacklist import BlacklistChecks
 from synapse_groupreg.checks.sanctions import SanctionChecks
 from synapse_groupreg.config import parse_config
 from synapse_groupreg.credit import CreditLedger
+from synapse_groupreg.dispatch import Dispatcher, Guard, Reactions, RuleBook
 from synapse_groupreg.sanctions.service import SanctionService
 from synapse_groupreg.sanctions.statements import Statements
 from synapse_groupreg.store import MIGRATIONS
@@ -42,7 +45,7 @@ from synapse_groupreg.store.audit import AuditStore
 from synapse_groupreg.store.blacklist import BlacklistStore, NewEntry
 from synapse_groupreg.store.credit import CreditStore
 from synapse_groupreg.store.credit import NewEntry as NewCredit
-from synapse_groupreg.store.database import Database, apply_migrations
+from synapse_groupreg.store.database import CacheSupport, Database, apply_migrations
 from synapse_groupreg.store.sanctions import NewSanction, SanctionStore
 
 SERVER = "bench.example"
@@ -67,7 +70,7 @@ class Counted:
 
 
 class Event:
-    """What the checks read of a Synapse event."""
+    """What the rules read of a Synapse event."""
 
     def __init__(
         self,
@@ -84,9 +87,13 @@ class Event:
         self._state_key = state_key
         self.redacts = None
         self.origin_server_ts = NOW
+        self.event_id = "$bench"
 
     def get_state_key(self) -> str | None:
         return self._state_key
+
+    def is_state(self) -> bool:
+        return self._state_key is not None
 
 
 class Bot:
@@ -104,19 +111,34 @@ class Api:
         return True
 
 
+class Sources:
+    """The facts' lazy reads: an empty room (nobody in the benched rooms is
+    restricted enough to need its state)."""
+
+    async def room(self, room_id: str) -> None:
+        return None
+
+    async def state(self, room_id: str) -> dict[Any, Any]:
+        return {}
+
+    async def event(self, event_id: str) -> None:
+        return None
+
+
 async def _no_invalidate(func: Any, keys: tuple[Any, ...]) -> None:
     func.invalidate(keys)
 
 
-def build(rooms: int, blacklisted: int, globs: int) -> tuple[Any, Counted]:
+def build(rooms: int, blacklisted: int, globs: int) -> tuple[Dispatcher, Counted]:
     config = parse_config({"profile": "cn"})
     db = Counted()
-    database = Database("sqlite", db.run_interaction)
     clock = Clock(reactor, SERVER)
+    caches = CacheSupport(SERVER, clock, lambda func: None, _no_invalidate)
+    database = Database("sqlite", db.run_interaction, caches)
     now = lambda: NOW  # noqa: E731
-    sanction_store = SanctionStore(database, SERVER, clock, _no_invalidate, now)
-    blacklist_store = BlacklistStore(database, SERVER, clock, _no_invalidate, now)
-    credit_store = CreditStore(database, SERVER, clock, _no_invalidate)
+    sanction_store = SanctionStore(database, now)
+    blacklist_store = BlacklistStore(database, now)
+    credit_store = CreditStore(database)
 
     async def fill() -> None:
         for n in range(rooms):
@@ -210,24 +232,29 @@ def build(rooms: int, blacklisted: int, globs: int) -> tuple[Any, Counted]:
         unused,
         now,
         Api().is_mine,
+        NoPersons(),
     )
-
-    class Services:
-        pass
-
-    services: Any = Services()
-    services.sanctions = sanctions
-    services.credit_ledger = credit
-    services.blacklist = blacklist
-    services.notices = Bot()
-    services.guard = Guard(config.fail, SERVER)
-    services.config = config
-    services.api = Api()
-    checks = (
-        BlacklistChecks(services),
-        SanctionChecks(Api(), services),  # type: ignore[arg-type]
+    bot = Bot()
+    book = RuleBook.build(
+        ORDER,
+        {
+            "blacklist": BlacklistChecks(blacklist, bot.is_bot).rules(),
+            "sanctions": SanctionChecks(sanctions, credit).rules(),
+        },
     )
-    return checks, db
+    dispatcher = Dispatcher(
+        cast(Any, Api()),
+        book,
+        Reactions(),
+        Guard(config.fail, SERVER),
+        config.enforcement,
+        config.language,
+        bot.is_bot,
+        unused,
+        Sources(),
+        unused,
+    )
+    return dispatcher, db
 
 
 def _run(coroutine: Any) -> Any:
@@ -243,29 +270,33 @@ def _run(coroutine: Any) -> Any:
     return result[0]
 
 
-class NoCheck:
-    """The harness alone: a callback that allows without looking."""
+class NoRules:
+    """The harness alone: a stage with no rules."""
 
-    async def check_event_allowed(
-        self, event: Any, state: Any
-    ) -> tuple[bool, dict[str, Any] | None]:
-        return True, None
+    async def check_event_for_spam(self, event: Any) -> str:
+        return "NOT_SPAM"
 
 
-def time_event(checks: Any, event: Event, count: int) -> tuple[float, str]:
-    state: dict[Any, Any] = {}
+def _decide(dispatcher: Any, event: Event) -> Any:
+    if event.type == "m.room.member":
+        return dispatcher.check_event_allowed(event, {})
+    return dispatcher.check_event_for_spam(event)
+
+
+def time_event(dispatcher: Any, event: Event, count: int) -> tuple[float, str]:
     outcome = "allowed"
     samples = []
     for _ in range(5):
         started = time.perf_counter()
         for _ in range(count // 5):
-            for check in checks:
-                result: list[Any] = []
-                d = defer.ensureDeferred(check.check_event_allowed(event, state))
-                d.addBoth(result.append)
-                if not isinstance(result[0], tuple):
-                    outcome = f"refused ({type(result[0].value).__name__})"
-                    break
+            result: list[Any] = []
+            d = defer.ensureDeferred(_decide(dispatcher, event))
+            d.addBoth(result.append)
+            answer = result[0]
+            if hasattr(answer, "value"):
+                outcome = f"refused ({type(answer.value).__name__})"
+            elif isinstance(answer, tuple) and len(answer) == 2 and answer[1]:
+                outcome = f"refused ({answer[1].get('org.groupreg.reason')})"
         samples.append((time.perf_counter() - started) / (count // 5))
     return statistics.median(samples) * 1e6, outcome
 
@@ -277,7 +308,7 @@ def main() -> None:
     parser.add_argument("--blacklisted", type=int, default=10_000)
     parser.add_argument("--globs", type=int, default=100)
     args = parser.parse_args()
-    checks, db = build(args.rooms, args.blacklisted, args.globs)
+    dispatcher, db = build(args.rooms, args.blacklisted, args.globs)
     cases = [
         (
             "message, nobody sanctioned",
@@ -308,20 +339,17 @@ def main() -> None:
     ]
     # Warm the caches (the first event after a change loads the sets).
     for _, event in cases:
-        for check in checks:
-            defer.ensureDeferred(check.check_event_allowed(event, {})).addErrback(
-                lambda f: None
-            )
+        defer.ensureDeferred(_decide(dispatcher, event)).addErrback(lambda f: None)
     warm = db.queries
     print(
         f"in force: {args.rooms} suspended rooms, {args.rooms} suspended admins; "
         f"blacklist: {args.blacklisted} users + {args.globs} server globs"
     )
     print(f"{'event':42} {'µs/event':>9}  outcome")
-    harness, _ = time_event((NoCheck(), NoCheck()), cases[0][1], args.events)
-    print(f"{'(harness: two callbacks that do nothing)':42} {harness:9.2f}")
+    harness, _ = time_event(NoRules(), cases[0][1], args.events)
+    print(f"{'(harness: a callback that does nothing)':42} {harness:9.2f}")
     for name, event in cases:
-        micros, outcome = time_event(checks, event, args.events)
+        micros, outcome = time_event(dispatcher, event, args.events)
         print(f"{name:42} {micros:9.2f}  {outcome}")
     print(f"database queries in the timed loops: {db.queries - warm}")
 

@@ -116,6 +116,19 @@ class AuditLog:
     ) -> AuditEntry:
         """Append one entry. `details` must be JSON and must never hold
         identity plaintext (A5): record masked forms or hashes instead."""
+        return _entry(
+            await self._store.append(self.row(actor, action, target, details))
+        )
+
+    def row(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> Callable[[int, str], AuditRow]:
+        """An entry to append inside another store's transaction (with
+        `AuditStore.append_txn`), so a change and its record commit together."""
         details_json = canonical_json(dict(details or {}))
         ts = self._now_ms()
 
@@ -125,7 +138,7 @@ class AuditLog:
                 seq, ts, actor, action, target, details_json, prev_hash, digest
             )
 
-        return _entry(await self._store.append(make_row))
+        return make_row
 
     async def entries(
         self,

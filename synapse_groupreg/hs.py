@@ -10,7 +10,9 @@ pinned Synapse range (1.163).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import os
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from synapse.api.errors import AuthError
@@ -20,6 +22,8 @@ from synapse.storage.engines import PostgresEngine
 from synapse.util.async_helpers import Linearizer
 
 from synapse_groupreg.store.database import Connection, Engine
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from synapse.events import EventBase
@@ -35,6 +39,19 @@ def homeserver(api: ModuleApi) -> HomeServer:
 def database_engine(api: ModuleApi) -> Engine:
     pool = homeserver(api).get_datastores().main.db_pool
     return "postgres" if isinstance(pool.engine, PostgresEngine) else "sqlite"
+
+
+def in_memory_database(api: ModuleApi) -> bool:
+    """Whether Synapse's database is an in-memory SQLite (`:memory:`, the
+    default of Synapse's own unit-test harness): there every new connection
+    is a new, empty database (synapse/storage/engines/sqlite.py prepares
+    each one), so schema work must go through Synapse's own pool."""
+    pool = homeserver(api).get_datastores().main.db_pool
+    args = pool._database_config.config.get("args", {})
+    return not isinstance(pool.engine, PostgresEngine) and args.get("database") in (
+        None,
+        ":memory:",
+    )
 
 
 def startup_connection(api: ModuleApi) -> Connection:
@@ -60,12 +77,97 @@ def linearizer(api: ModuleApi, name: str) -> Linearizer:
     return Linearizer(name=name, clock=clock(api))
 
 
-async def event_sender(api: ModuleApi, event_id: str) -> str | None:
-    """The sender of an event this server has, from Synapse's event cache
-    (the module API has no event lookup); None if unknown."""
+async def event(api: ModuleApi, event_id: str) -> EventBase | None:
+    """An event this server has, from Synapse's event cache (the module API
+    has no event lookup); None if unknown."""
     store = homeserver(api).get_datastores().main
-    event = await store.get_event(event_id, allow_none=True)
-    return str(event.sender) if event is not None else None
+    found: EventBase | None = await store.get_event(event_id, allow_none=True)
+    return found
+
+
+def install_fast_paths(
+    api: ModuleApi,
+    allowed_types: frozenset[str],
+    check_event_allowed: Callable[..., Awaitable[Any]] | None,
+    on_new_event: Callable[..., Awaitable[Any]] | None,
+    event_persisted: Callable[[EventBase], Awaitable[None]],
+) -> list[str]:
+    """Keep Synapse from loading a room's whole state for callbacks of ours
+    that do not need it. Returns which fast paths were installed.
+
+    Once any module registers `check_event_allowed`, Synapse loads the
+    room's whole current state (`get_prev_state_ids`, then `get_events`
+    over every state event, members included) before every event it
+    creates, messages included; and once any module registers
+    `on_new_event`, it loads the whole current state after every event it
+    stores, in every process that registered it
+    (synapse/module_api/callbacks/third_party_event_rules_callbacks.py,
+    `check_event_allowed` and `on_new_event`). The module's
+    `check_event_allowed` decides only about `allowed_types`, and its
+    `on_new_event` reads state only for the few events that need it, so
+    the per-message cost would grow with the room for nothing.
+
+    Both are wrapped on Synapse's callback holder for this homeserver (an
+    instance attribute, so nothing else changes): while the registered
+    callbacks of the kind are exactly ours, an event of another type is
+    allowed without the state load, and a stored event reaches
+    `event_persisted` without it. When another module registers the same
+    kind of callback, Synapse's own path runs unchanged, for everyone, and
+    only the cost grows. If a Synapse upgrade renames what is wrapped,
+    nothing is installed and a warning says so: the rules still hold.
+    """
+    installed: list[str] = []
+    if os.environ.get("GROUPREG_NO_FAST_PATHS"):
+        # A diagnostic switch, for measuring what the fast paths save
+        # (bench/bigroom.py --slow).
+        logger.warning("groupreg: fast paths off (GROUPREG_NO_FAST_PATHS)")
+        return installed
+    rules: Any = homeserver(api).get_module_api_callbacks().third_party_event_rules
+    try:
+        allowed_list: list[Any] = rules._check_event_allowed_callbacks
+        new_event_list: list[Any] = rules._on_new_event_callbacks
+        store = rules.store
+        synapse_allowed = rules.check_event_allowed
+        synapse_new_event = rules.on_new_event
+    except AttributeError as e:
+        logger.warning(
+            "groupreg: Synapse's callback holder has changed (%s); the module's "
+            "callbacks will work, but every event will load its room's state",
+            e,
+        )
+        return installed
+
+    if check_event_allowed is not None:
+
+        async def fast_check_event_allowed(
+            event: EventBase, context: Any
+        ) -> tuple[bool, dict[str, Any] | None]:
+            if event.type not in allowed_types and allowed_list == [
+                check_event_allowed
+            ]:
+                return True, None
+            result: tuple[bool, dict[str, Any] | None] = await synapse_allowed(
+                event, context
+            )
+            return result
+
+        rules.check_event_allowed = fast_check_event_allowed
+        installed.append("check_event_allowed")
+
+    if on_new_event is not None:
+
+        async def fast_on_new_event(event_id: str) -> None:
+            if new_event_list != [on_new_event]:
+                await synapse_new_event(event_id)
+                return
+            try:
+                await event_persisted(await store.get_event(event_id))
+            except Exception:
+                logger.exception("groupreg: on_new_event failed for %s", event_id)
+
+        rules.on_new_event = fast_on_new_event
+        installed.append("on_new_event")
+    return installed
 
 
 async def remove_local_members(

@@ -5,6 +5,8 @@
 - `groupreg_check_seconds{check}`: how long each check took.
 - `groupreg_check_failures_total{check, mode}`: checks that could not
   decide and answered by their fail mode (G6).
+- `groupreg_would_refuse_total{check, reason}`: refusals of checks in
+  observe mode, which let the action through (H4).
 - `groupreg_complaints_open{kind}` and `groupreg_complaints_overdue{kind}`:
   complaint cases and appeals waiting for a decision, and those past a
   deadline (E2), refreshed by the background-tasks instance.
@@ -42,6 +44,13 @@ CHECK_FAILURES = Counter(
 )
 
 
+WOULD_REFUSE = Counter(
+    "groupreg_would_refuse_total",
+    "Refusals of synapse-groupreg checks in observe mode (the action went through)",
+    ["check", "reason", SERVER_NAME_LABEL],
+)
+
+
 class CheckMeter:
     """The metrics of one check, with their label children bound once so a
     measurement on the per-message path is two cheap calls."""
@@ -63,6 +72,13 @@ class CheckMeter:
 
     def failed(self, mode: str) -> None:
         CHECK_FAILURES.labels(self.check, mode, self._server_name).inc()
+
+    def would_refuse(self, decision: Decision) -> None:
+        """A refusal this check made in observe mode."""
+        if decision is not None:
+            WOULD_REFUSE.labels(
+                self.check, decision.reason.value, self._server_name
+            ).inc()
 
 
 # -- complaints (E2) ----------------------------------------------------------

@@ -10,7 +10,7 @@ it as `org.groupreg.reason` (API.md, "Refusals").
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import attrs
 from synapse.api.errors import Codes, SynapseError
@@ -164,12 +164,22 @@ _MESSAGES: Mapping[Reason, tuple[str, str]] = {
 }
 
 
+#: What follows an enforced refusal (a record, a message to the user).
+Consequence = Callable[[], Awaitable[None]]
+
+
 @attrs.frozen(slots=True)
 class Refusal:
-    """A check's "no": the reason and the facts its message needs."""
+    """A check's "no": the reason and the facts its message needs.
+
+    `then` is what follows when the refusal takes effect (a hit recorded, a
+    verification link offered); the dispatcher runs it only then, never in
+    observe mode, and a fault in it never changes the answer.
+    """
 
     reason: Reason
     params: Mapping[str, object] = attrs.field(factory=dict)
+    then: Consequence | None = attrs.field(default=None, eq=False, repr=False)
 
 
 #: What a check answers: a refusal, or None to allow.
@@ -179,23 +189,18 @@ Decision = Refusal | None
 def message(refusal: Refusal, language: Language) -> str:
     """The refusal in the words the user reads."""
     zh, en = _MESSAGES[refusal.reason]
-    params = {k: _localised(v, language) for k, v in refusal.params.items()}
-    if language is Language.ZH_HANS:
-        return zh.format(**params)
-    if language is Language.EN:
-        return en.format(**params)
-    return zh.format(**params) + " / " + en.format(**params)
+    params = refusal.params
+    return language.pick(
+        zh.format(**{k: _wording(v, 0) for k, v in params.items()}),
+        en.format(**{k: _wording(v, 1) for k, v in params.items()}),
+    )
 
 
-def _localised(value: object, language: Language) -> object:
-    # A parameter may carry both wordings, e.g. the action the user tried.
+def _wording(value: object, index: int) -> object:
+    # A parameter may carry both wordings, e.g. the action the user tried:
+    # each language's message takes its own.
     if isinstance(value, tuple) and len(value) == 2:
-        zh, en = value
-        if language is Language.ZH_HANS:
-            return zh
-        if language is Language.EN:
-            return en
-        return f"{zh} ({en})"
+        return value[index]
     return value
 
 

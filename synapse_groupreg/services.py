@@ -1,5 +1,6 @@
-"""The module's services, built once in `GroupRegModule.__init__` and handed
-to the callbacks and HTTP handlers that need them."""
+"""The module's services, built once by the composition root
+(composition.py) and handed to the HTTP handlers that need them. One name
+per service; a field is optional only where its concern can be off."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from synapse.module_api import ModuleApi
 
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.blacklist.service import Blacklist
-from synapse_groupreg.checks import Guard
 from synapse_groupreg.complaints.service import ComplaintService
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.content import ContentServices
@@ -16,9 +16,9 @@ from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.identity.selfservice import SelfService
 from synapse_groupreg.identity.service import IdentityService
+from synapse_groupreg.matrix import MatrixRooms
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
-from synapse_groupreg.room_state import RoomState
 from synapse_groupreg.rooms.accountability import Accountability
 from synapse_groupreg.rooms.caps import Caps
 from synapse_groupreg.rooms.moves import ClassMoves
@@ -26,29 +26,26 @@ from synapse_groupreg.rooms.registry import RoomRegistry
 from synapse_groupreg.sanctions.automatic import Violations
 from synapse_groupreg.sanctions.emergency import Emergency
 from synapse_groupreg.sanctions.service import SanctionService
-from synapse_groupreg.standing import CreditScores, IdentityLevels
+from synapse_groupreg.standing import IdentityLevels
 from synapse_groupreg.store import Store
 
 
 @attrs.frozen(slots=True)
 class Services:
-    #: Synapse's module API, for the HTTP handlers and checks that speak Synapse.
+    #: Synapse's module API, for the HTTP handlers that speak Synapse.
     api: ModuleApi
     config: GroupRegConfig
     store: Store
     audit: AuditLog
     notices: Notices
-    guard: Guard
     #: Identity levels: the identity service, or `RealNameOff`.
     identity_levels: IdentityLevels
-    #: Credit scores, None until the credit system is configured.
-    credit: CreditScores | None
+    #: The credit ledger (D1).
+    credit: CreditLedger
     #: The network log (F2), None when `logs.network` is off.
     netlog: NetworkLog | None
     #: Sections of the signed export (F3) by name; each concern adds its own.
     exports: dict[str, SectionSource]
-    #: The credit ledger (D1); also `credit`, as other concerns read scores.
-    credit_ledger: CreditLedger
     #: Sanctions on rooms and users (D2, D3, D5).
     sanctions: SanctionService
     #: The blacklist (D4).
@@ -64,16 +61,17 @@ class Services:
     caps: Caps
     #: Creators and admins over time (B5).
     roles: Accountability
-    #: The rooms' Matrix state as the registry's routes need it.
-    room_state: RoomState
+    #: The rooms' Matrix state: who answers for a room, publishing the
+    #: registration state, removing members.
+    matrix: MatrixRooms
     #: Moving rooms between classes, declaring categories (B2, B6).
     moves: ClassMoves
+    #: The prohibited-content filter (C1-C4, C6): lists, decision, hits.
+    content: ContentServices
     #: Real-name identity (A1-A8), None when real-name is off. Also
     #: `identity_levels` then; `person_hash_of` is the blacklist's handle.
     identity: IdentityService | None = None
     #: The verification page's flow (A3 b), None when real-name is off.
     selfservice: SelfService | None = None
-    #: The prohibited-content filter (C1-C4, C6): lists, decision, hits.
-    content: ContentServices | None = None
     #: The complaint channel (E1-E4), None when `complaints.enabled` is off.
     complaints: ComplaintService | None = None

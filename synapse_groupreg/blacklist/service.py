@@ -30,9 +30,9 @@ from synapse_groupreg.blacklist.model import (
 from synapse_groupreg.blacklist.policy import export_rules, read_rules
 from synapse_groupreg.config import Language
 from synapse_groupreg.config.sanctions import BlacklistConfig
+from synapse_groupreg.matrix import MatrixRooms
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.reasons import message
-from synapse_groupreg.sanctions.matrix import RoomActions
 from synapse_groupreg.sanctions.statements import Scope, Statements
 from synapse_groupreg.store.blacklist import (
     BlacklistRow,
@@ -90,7 +90,37 @@ def entry_json(row: BlacklistRow, now_ms: int) -> dict[str, Any]:
     }
 
 
+class PersonEntries:
+    """What identity asks of the blacklist's person entries (D4, A8), built
+    before identity so that each can be given the other at construction."""
+
+    def __init__(
+        self, store: BlacklistStore, language: Language, now_ms: Callable[[], int]
+    ) -> None:
+        self._store = store
+        self._language = language
+        self._now_ms = now_ms
+
+    async def verification_veto(self, person_hash: str) -> str | None:
+        """D4: a listed person cannot verify any account (identity calls it
+        before recording a verification); the message says why."""
+        if not await self._store.person_listed(person_hash, self._now_ms()):
+            return None
+        listed = Listed(0, PERSON, person_hash, None)
+        return message(refusal_for(listed, "person"), self._language)
+
+    async def holds_person(self, person_hash: str) -> bool:
+        """A8: keep an erased account's person hash while an entry needs it."""
+        return await self._store.person_listed(person_hash, self._now_ms())
+
+
 class Blacklist:
+    """Args:
+    persons: real-name identity, or `NoPersons` when it is off.
+    on_person_released: called with a person hash when its last entry goes
+        (A8: identity may then forget the hash of erased accounts).
+    """
+
     def __init__(
         self,
         config: BlacklistConfig,
@@ -99,9 +129,11 @@ class Blacklist:
         audit: AuditLog,
         notices: Notices,
         statements: Statements,
-        rooms: RoomActions,
+        rooms: MatrixRooms,
         now_ms: Callable[[], int],
         is_local: Callable[[str], bool],
+        persons: PersonDirectory,
+        on_person_released: Sequence[Callable[[str, str], Awaitable[None]]] = (),
     ) -> None:
         self.config = config
         self._language = language
@@ -112,10 +144,8 @@ class Blacklist:
         self._rooms = rooms
         self._now_ms = now_ms
         self._is_local = is_local
-        self.persons: PersonDirectory = NoPersons()
-        #: Called with a person hash when its last entry goes (A8: identity
-        #: may then forget the hash of erased accounts).
-        self.on_person_released: list[Callable[[str, str], Awaitable[None]]] = []
+        self.persons = persons
+        self.on_person_released = tuple(on_person_released)
         self._index_rows: tuple[BlacklistRow, ...] | None = None
         self._index = BlacklistIndex(())
 
@@ -129,20 +159,6 @@ class Blacklist:
             self._index = BlacklistIndex(rows)
             self._index_rows = rows
         return self._index
-
-    # -- hooks for identity ---------------------------------------------------
-
-    async def verification_veto(self, person_hash: str) -> str | None:
-        """D4: a listed person cannot verify any account (identity calls it
-        before recording a verification); the message says why."""
-        if not await self._store.person_listed(person_hash, self._now_ms()):
-            return None
-        listed = Listed(0, PERSON, person_hash, None)
-        return message(refusal_for(listed, "person"), self._language)
-
-    async def holds_person(self, person_hash: str) -> bool:
-        """A8: keep an erased account's person hash while an entry needs it."""
-        return await self._store.person_listed(person_hash, self._now_ms())
 
     # -- entries -------------------------------------------------------------
 

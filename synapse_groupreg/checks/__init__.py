@@ -1,53 +1,30 @@
-"""The Synapse callbacks: thin adapters from Synapse's questions to the rules.
+"""The concerns' rules, and the one list that says which run where.
 
-Each file answers for one concern. A callback asks the domain services for a
-`Decision` and turns a refusal into the error Synapse expects. A check that
-raises is never allowed to become a 500 (G6): `Guard.failed` decides by the
-check's configured fail mode and logs why. Every decision is counted and
-timed (G4) through the check's `CheckMeter`:
-
-    started = time.perf_counter()
-    try:
-        decision = await rules.decide(...)
-    except Exception as e:
-        decision = guard.failed("content", e)
-    guard.meter("content").done(started, decision)
+Each file answers for one concern and contributes rules (dispatch/rules.py)
+at the stages where Synapse asks about what it governs, and reactions to
+what happened. `ORDER` is the one place that says, per stage, whose rules
+run and in which order: the first refusal wins, so checks that cost a
+lookup and refuse whole rooms or users come before the ones that read
+content, and those that reserve something (seats, creations) come last,
+so that nothing is reserved for an act another rule refuses.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping, Sequence
 
-from synapse_groupreg.config import CHECKS, FailMode, FailModes
-from synapse_groupreg.metrics import CheckMeter
-from synapse_groupreg.reasons import Decision, Reason, Refusal
+from synapse_groupreg.dispatch import Stage
 
-logger = logging.getLogger(__name__)
-
-#: The refusal a fail-closed check gives when it cannot decide.
-UNAVAILABLE = Refusal(Reason.MODULE_UNAVAILABLE)
-
-
-class Guard:
-    """Fail modes and metrics for every check."""
-
-    def __init__(self, fail: FailModes, server_name: str) -> None:
-        self._fail = fail
-        self._meters = {check: CheckMeter(check, server_name) for check in CHECKS}
-
-    def meter(self, check: str) -> CheckMeter:
-        return self._meters[check]
-
-    def failed(self, check: str, error: BaseException) -> Decision:
-        """The configured answer of `check`, which raised `error`."""
-        mode = self._fail.for_check(check)
-        logger.error(
-            "groupreg check %r failed (%s: %s); failing %s",
-            check,
-            type(error).__name__,
-            error,
-            mode.value,
-            exc_info=error,
-        )
-        self._meters[check].failed(mode.value)
-        return UNAVAILABLE if mode is FailMode.CLOSED else None
+#: Per stage, the concerns whose rules run, in order.
+ORDER: Mapping[Stage, Sequence[str]] = {
+    Stage.CREATE_REQUEST: ("content", "rooms"),
+    Stage.CREATE: ("identity", "covenant", "blacklist", "sanctions", "rooms"),
+    Stage.JOIN: ("identity", "covenant", "blacklist", "sanctions", "federation"),
+    Stage.INVITE: ("identity", "covenant", "blacklist"),
+    Stage.REMOTE_INVITE: ("blacklist", "sanctions", "federation"),
+    Stage.EVENT: ("rooms", "blacklist", "sanctions", "identity", "covenant", "content"),
+    Stage.MEMBER: ("blacklist", "sanctions", "content", "rooms"),
+    Stage.REGISTRATION: ("rooms",),
+    Stage.ALIAS: ("content",),
+    Stage.DIRECTORY: ("content",),
+}

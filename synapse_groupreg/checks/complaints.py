@@ -11,24 +11,17 @@ from __future__ import annotations
 
 import logging
 
-from synapse.module_api import ModuleApi
-
 from synapse_groupreg.complaints.model import KINDS
 from synapse_groupreg.complaints.service import ComplaintService
+from synapse_groupreg.jobs import Job
 from synapse_groupreg.metrics import ComplaintGauges
-from synapse_groupreg.services import Services
 
 logger = logging.getLogger(__name__)
 
 
-def register(api: ModuleApi, services: Services) -> None:
-    complaints = services.complaints
-    if complaints is None or not api.should_run_background_tasks():
-        return
-    job = _QueueJob(complaints, ComplaintGauges(KINDS, api.server_name))
-    api.looping_background_call(
-        job.run, complaints.config.poll_interval_ms, desc="groupreg_complaints"
-    )
+def complaint_jobs(complaints: ComplaintService, server_name: str) -> list[Job]:
+    job = _QueueJob(complaints, ComplaintGauges(KINDS, server_name))
+    return [Job("groupreg_complaints", job.run, complaints.config.poll_interval_ms)]
 
 
 class _QueueJob:

@@ -16,23 +16,31 @@ link to the consent page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from synapse.config._base import ConfigError
 
 from synapse_groupreg import hs
 from synapse_groupreg.checks.gates import ActionGate
-from synapse_groupreg.config.identity import Action
+from synapse_groupreg.config.identity import Action, CovenantConfig
+from synapse_groupreg.dispatch import Contribution
 from synapse_groupreg.reasons import Reason, Refusal
-from synapse_groupreg.services import Services
 
 if TYPE_CHECKING:
     from synapse.module_api import ModuleApi
 
 
-def register(api: ModuleApi, services: Services) -> None:
-    if not services.config.covenant.required:
-        return
+def covenant_rules(
+    api: ModuleApi, config: CovenantConfig, is_bot: Callable[[str], bool]
+) -> Contribution:
+    """The gate's rules, or none when `covenant.required` is off.
+
+    Raises:
+        ConfigError: the covenant is required but Synapse publishes none.
+    """
+    if not config.required:
+        return {}
     version = hs.consent_version(api)
     if version is None:
         raise ConfigError(
@@ -53,6 +61,6 @@ def register(api: ModuleApi, services: Services) -> None:
             {"version": version, "url": hs.consent_uri(api, user_id)},
         )
 
-    ActionGate(
-        api, services, "covenant", services.config.covenant.actions, accepted, refusal
-    ).register()
+    return ActionGate(
+        api, "covenant", config.actions, accepted, refusal, is_bot
+    ).rules()

@@ -1,31 +1,34 @@
 """Joins and invites (B1 join rules, B3 caps, B6 room info, B7 federation).
 
-`check_event_allowed` sees every membership event created on this server:
+The member stage sees every membership event created on this server:
 joins and invites of ordinary users, of server admins (whom Synapse lets
-past `user_may_join_room`), and remote users' joins at make_join, before the
-remote server signs them. So caps are enforced there, for everyone: a
+past `user_may_join_room`), and remote users' joins at make_join, before
+the remote server signs them. So caps are enforced there, for everyone: a
 newcomer reserves a seat in the database (store/seats.py) or is refused.
+A membership that arrived over federation already seated is judged the
+same way, without reserving (the dispatcher removes it on a refusal).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from synapse_groupreg import hs
-from synapse_groupreg.config.rooms import DIRECT_MEMBER_CAP, class_name
+from synapse_groupreg.config.rooms import DIRECT_MEMBER_CAP, RoomsConfig, class_name
+from synapse_groupreg.dispatch import EventFacts
+from synapse_groupreg.events import CREATE, MEMBER, NAME, SEATED, state_key_pair
 from synapse_groupreg.identity.levels import IdentityLevel
 from synapse_groupreg.reasons import Refusal
-from synapse_groupreg.rooms.caps import SeatRules
+from synapse_groupreg.rooms.caps import Caps, SeatRules
 from synapse_groupreg.rooms.classes import federation_refusal, server_of
-from synapse_groupreg.services import Services
+from synapse_groupreg.rooms.registry import RoomRegistry
+from synapse_groupreg.standing import IdentityLevels
 
 if TYPE_CHECKING:
-    from synapse.events import EventBase
     from synapse.module_api import ModuleApi
 
-MEMBER = "m.room.member"
-SEATED = ("join", "invite")
+_CREATE = state_key_pair(CREATE)
+_NAME = state_key_pair(NAME)
 
 
 def _content(event: Any, key: str) -> Any:
@@ -33,59 +36,51 @@ def _content(event: Any, key: str) -> Any:
 
 
 class Membership:
-    def __init__(self, api: ModuleApi, services: Services) -> None:
+    def __init__(
+        self,
+        api: ModuleApi,
+        config: RoomsConfig,
+        registry: RoomRegistry,
+        caps: Caps,
+        identity_levels: IdentityLevels,
+        bot_name: str,
+    ) -> None:
         self._api = api
-        self._s = services
-        self._config = services.config.rooms
+        self._config = config
+        self._registry = registry
+        self._caps = caps
+        self._levels = identity_levels
+        self._bot_name = bot_name
 
-    async def decide(
-        self, event: EventBase, state: Mapping[tuple[str, str], EventBase]
-    ) -> Refusal | None:
-        """Whether this join or invite may take a seat (and take it)."""
-        membership = event.content.get("membership")
-        target = event.state_key
+    async def decide(self, facts: EventFacts) -> Refusal | None:
+        """Whether this join or invite may take a seat (and take it), or,
+        for a member already seated over federation, keep it."""
+        membership = facts.membership
+        target = facts.state_key
         if membership not in SEATED or target is None:
             return None
-        previous = _content(state.get((MEMBER, target)), "membership")
-        if previous in SEATED:
-            return None  # an invitee joining, or a profile change: same seat
-        create = state.get(("m.room.create", ""))
-        if create is not None and create.sender == target and len(state) == 1:
-            return None  # the creator's own join, the room's second event
-        if self._s.notices.is_bot(target):
-            return None
-        return await self._judge(event, target, membership, state, True)
-
-    async def recheck(
-        self, event: EventBase, state: Mapping[tuple[str, str], EventBase]
-    ) -> Refusal | None:
-        """Judge a join or invite that is already in the room because it
-        came over federation from a server that is itself in the room: that
-        server built the event, so no check of ours ran before. `state` is
-        the room's state now. Nothing is reserved: the member is seated."""
-        membership = event.content.get("membership")
-        target = event.state_key
-        if membership not in SEATED or target is None or self._s.notices.is_bot(target):
-            return None
-        return await self._judge(event, target, membership, state, False)
+        state = await facts.state()
+        if not facts.seated:
+            previous = _content(state.get((MEMBER, target)), "membership")
+            if previous in SEATED:
+                return None  # an invitee joining, or a profile change: same seat
+            create = state.get(_CREATE)
+            if create is not None and create.sender == target and len(state) == 1:
+                return None  # the creator's own join, the room's second event
+        return await self._judge(facts, target, membership, not facts.seated)
 
     async def _judge(
-        self,
-        event: EventBase,
-        target: str,
-        membership: str,
-        state: Mapping[tuple[str, str], EventBase],
-        reserve: bool,
+        self, facts: EventFacts, target: str, membership: str, reserve: bool
     ) -> Refusal | None:
-        room_id = event.room_id
-        room = await self._s.rooms.room(room_id)
+        room = await facts.room()
+        state = await facts.state()
         is_local = self._api.is_mine(target)
-        room_class = self._s.rooms.class_of(room)
+        room_class = self._registry.class_of(room)
         if not is_local and not self._config.admits_server(
             room_class, server_of(target)
         ):
             return federation_refusal(class_name(room_class), target)
-        if reserve and not hs.passes_auth_rules(event, state.values()):
+        if reserve and not hs.passes_auth_rules(facts.event, state.values()):
             # Synapse will refuse it with its own reason (a ban, no invite
             # power, an invite-only room): a seat held for it would only
             # keep others out until it expired.
@@ -95,9 +90,7 @@ class Membership:
         joiner_verified = True
         if membership == "join" and verified_from is not None and room_class:
             level = (
-                await self._s.identity_levels.level_of(target)
-                if is_local
-                else IdentityLevel.NONE
+                await self._levels.level_of(target) if is_local else IdentityLevel.NONE
             )
             joiner_verified = level.at_least(room_class.join_identity)
         counts_joined = (
@@ -106,7 +99,7 @@ class Membership:
             and room_class is not None
             and not await self._api.is_user_admin(target)
         )
-        has_name = bool(_content(state.get(("m.room.name", "")), "name"))
+        has_name = bool(_content(state.get(_NAME), "name"))
         rules = SeatRules(
             member_cap=(
                 DIRECT_MEMBER_CAP if room_class is None else room_class.member_cap
@@ -118,6 +111,6 @@ class Membership:
             verified_from=verified_from,
             joiner_verified=joiner_verified,
             joined_limit=self._config.joined_per_user if counts_joined else None,
-            bot_name=self._s.config.notices.display_name,
+            bot_name=self._bot_name,
         )
-        return await self._s.caps.admit(room_id, target, membership, rules, reserve)
+        return await self._caps.admit(facts.room_id, target, membership, rules, reserve)

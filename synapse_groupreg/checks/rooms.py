@@ -1,145 +1,173 @@
-"""Room callbacks: classes and codes at creation (B1, B2, B4, B7, C5), the
-protected registration state, encryption, caps (B3) and accountability (B5).
+"""Rules of the rooms concern: classes and codes at creation (B1, B2, B4, B7,
+C5), the protected registration state, encryption, caps (B3) and, as
+reactions to stored events, accountability (B5), seats given back and room
+upgrades.
 
-One `check_event_allowed` serves the whole concern and returns at once for
-event types it has no rule about, since Synapse calls it for every event a
-local user sends (messages included).
+A createRoom costs the module two transactions at most: the creator's
+reservation of the room's code against their caps (the create stage; not
+for server admins, whom Synapse does not ask), and the registration with
+the room's first creators and admins and their audit entries (the
+registration stage). The code itself comes from a block of serials this
+process holds (rooms/registry.py, `CodeIssuer`).
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from synapse.api.errors import Codes, SynapseError
-from synapse.module_api import NOT_SPAM
-
-from synapse_groupreg.audit import SYSTEM
-from synapse_groupreg.checks.membership import MEMBER, SEATED, Membership
-from synapse_groupreg.config.rooms import DIRECT, class_name
-from synapse_groupreg.http.base import invalid_param
-from synapse_groupreg.reasons import (
-    Reason,
-    Refusal,
-    message,
-    to_spam_result,
-    to_synapse_error,
+from synapse_groupreg.config.rooms import DIRECT, RoomsConfig, class_name
+from synapse_groupreg.dispatch import (
+    BadRequest,
+    Contribution,
+    CreationFacts,
+    EventFacts,
+    Reactions,
+    Rule,
+    Stage,
 )
+from synapse_groupreg.events import (
+    CREATE,
+    ENCRYPTED,
+    ENCRYPTION,
+    MEMBER,
+    POWER_LEVELS,
+    REDACTION,
+    ROOM_STATE,
+    SEATED,
+    TOMBSTONE,
+    state_key_pair,
+)
+from synapse_groupreg.http.base import invalid_param
+from synapse_groupreg.matrix import MatrixRooms
+from synapse_groupreg.reasons import Reason, Refusal
 from synapse_groupreg.rooms import classes
+from synapse_groupreg.rooms.accountability import Accountability
+from synapse_groupreg.rooms.caps import Caps
 from synapse_groupreg.rooms.classes import InvalidField, Placement
-from synapse_groupreg.rooms.registry import ROOM_STATE, row_state, state_content
-from synapse_groupreg.services import Services
+from synapse_groupreg.rooms.powers import creators_of
+from synapse_groupreg.rooms.registry import (
+    FirstRoles,
+    RoomRegistry,
+    row_state,
+    state_content,
+)
 
 if TYPE_CHECKING:
-    from synapse.events import EventBase
-    from synapse.module_api import ModuleApi, Requester
+    from synapse.module_api import ModuleApi
+
+    from synapse_groupreg.checks.membership import Membership
 
 logger = logging.getLogger(__name__)
 
-ENCRYPTION = "m.room.encryption"
-ENCRYPTED = "m.room.encrypted"
-REDACTION = "m.room.redaction"
-POWER_LEVELS = "m.room.power_levels"
-CREATE = "m.room.create"
-TOMBSTONE = "m.room.tombstone"
-_PURGE_EVERY_MS = 60_000
 # How long a direct chat announced by on_create_room may take to send its
 # registration state (createRoom runs in one process, within seconds).
 _PENDING_DIRECT_MS = 300_000
-
-_ALLOW: tuple[bool, None] = (True, None)
-StateMap = Mapping[tuple[str, str], "EventBase"]
+_CREATE = state_key_pair(CREATE)
+_POWER = state_key_pair(POWER_LEVELS)
+_REFUSED = "room.refused"
 
 
 class RoomChecks:
-    def __init__(self, api: ModuleApi, services: Services) -> None:
+    def __init__(
+        self,
+        api: ModuleApi,
+        config: RoomsConfig,
+        registry: RoomRegistry,
+        caps: Caps,
+        roles: Accountability,
+        rooms: MatrixRooms,
+        membership: Membership,
+        is_mine: Callable[[str], bool],
+    ) -> None:
         self._api = api
-        self._s = services
-        self._config = services.config.rooms
-        self._language = services.config.language
-        self._membership = Membership(api, services)
+        self._config = config
+        self._registry = registry
+        self._caps = caps
+        self._roles = roles
+        self._rooms = rooms
+        self._membership = membership
+        self._is_mine = is_mine
         # Direct chats have no code to vouch for them: createRoom runs in one
-        # process, so on_create_room notes them here and the registration
-        # state they send is accepted against this note. user -> deadlines.
+        # process, so the create-request stage notes them here and the
+        # registration state they send is accepted against this note.
+        # user -> deadlines.
         self._pending_direct: dict[str, list[int]] = {}
 
-    def register(self) -> None:
-        self._api.register_third_party_rules_callbacks(
-            on_create_room=self.on_create_room,
-            check_event_allowed=self.check_event_allowed,
-            on_new_event=self.on_new_event,
-        )
-        self._api.register_spam_checker_callbacks(
-            user_may_create_room=self.user_may_create_room
-        )
-        self._api.looping_background_call(self._purge, _PURGE_EVERY_MS)
+    def rules(self) -> Contribution:
+        return {
+            Stage.CREATE_REQUEST: (
+                Rule("rooms.placement", "rooms", self._place, audit=_REFUSED, bot=True),
+            ),
+            Stage.CREATE: (
+                Rule("caps.creation", "caps", self._creation, audit=_REFUSED),
+            ),
+            Stage.EVENT: (Rule("rooms.event", "rooms", self._event, audit=_REFUSED),),
+            Stage.MEMBER: (
+                Rule(
+                    "caps.member",
+                    "caps",
+                    self._membership.decide,
+                    audit=_REFUSED,
+                    remote=True,
+                ),
+            ),
+            Stage.REGISTRATION: (
+                Rule(
+                    "rooms.registration",
+                    "rooms",
+                    self._registration_state,
+                    audit=_REFUSED,
+                    bot=True,
+                ),
+            ),
+        }
 
-    # -- refusals -------------------------------------------------------------
-
-    async def _deny(self, actor: str, target: str, refusal: Refusal) -> SynapseError:
-        try:
-            await self._s.rooms.record_refusal(actor, target, refusal)
-        except Exception:
-            logger.exception("could not audit a refusal of %s", actor)
-        return to_synapse_error(refusal, self._language)
-
-    def _invalid(self, e: InvalidField, placement_class: str) -> Refusal | SynapseError:
-        if e.reason is Reason.CLASS_UNKNOWN:
-            return classes.unknown_class(self._config, placement_class)
-        return invalid_param(e.field, e.message)
+    def reactions(self) -> Reactions:
+        return Reactions(new_event=(self.event_stored,))
 
     # -- creation -------------------------------------------------------------
 
-    async def on_create_room(
-        self, requester: Requester, request: dict[str, Any], is_admin: bool
-    ) -> None:
+    async def _place(self, facts: CreationFacts) -> Refusal | None:
         """Place the room in a class, refuse what its class forbids, force
-        `m.federate: false` where federation is off, and add the registration
-        state with a fresh code to `initial_state`. Runs before Synapse
-        validates the request, so nothing is counted here."""
-        user_id = requester.user.to_string()
+        `m.federate: false` where federation is off, and put the
+        registration state with a fresh code into `initial_state`. Runs
+        before Synapse validates the request, so nothing is counted here."""
+        request = facts.request
         try:
             placement = classes.place_new_room(self._config, request)
         except InvalidField as e:
-            answer = self._invalid(e, str(request.get(classes.CLASS_FIELD)))
-            if isinstance(answer, SynapseError):
-                raise answer from None
-            raise await self._deny(user_id, "", answer) from None
-
-        refusal: Refusal | None = None
-        started = time.perf_counter()
-        try:
-            # Malformed ids are left to Synapse, which refuses them with 400.
-            invitees = [
-                u
-                for u in request.get("invite") or ()
-                if isinstance(u, str) and u.startswith("@") and ":" in u
-            ]
-            remote = [
-                u
-                for u in invitees
-                if not self._api.is_mine(u)
-                and classes.server_of(u) not in self._config.federation_allowlist
-            ]
-            initial_state = [
-                s for s in request.get("initial_state") or () if isinstance(s, dict)
-            ]
-            refusal = classes.creation_refusal(
-                self._config,
-                placement,
-                initial_state,
-                remote,
-                len(invitees) + len(request.get("invite_3pid") or ()),
-            )
-            if refusal is None:
-                await self._prepare(user_id, request, placement, initial_state)
-        except Exception as e:
-            refusal = self._s.guard.failed("rooms", e)
-        self._s.guard.meter("rooms").done(started, refusal)
-        if refusal is not None:
-            raise await self._deny(user_id, "", refusal)
+            if e.reason is Reason.CLASS_UNKNOWN:
+                return classes.unknown_class(
+                    self._config, str(request.get(classes.CLASS_FIELD))
+                )
+            raise BadRequest(invalid_param(e.field, e.message)) from None
+        # Malformed ids are left to Synapse, which refuses them with 400.
+        invitees = [
+            u
+            for u in request.get("invite") or ()
+            if isinstance(u, str) and u.startswith("@") and ":" in u
+        ]
+        remote = [
+            u
+            for u in invitees
+            if not self._is_mine(u)
+            and classes.server_of(u) not in self._config.federation_allowlist
+        ]
+        initial_state = [
+            s for s in request.get("initial_state") or () if isinstance(s, dict)
+        ]
+        refusal = classes.creation_refusal(
+            self._config,
+            placement,
+            initial_state,
+            remote,
+            len(invitees) + len(request.get("invite_3pid") or ()),
+        )
+        if refusal is None:
+            await self._prepare(facts.user_id, request, placement, initial_state)
+        return refusal
 
     async def _prepare(
         self,
@@ -156,12 +184,15 @@ class RoomChecks:
             request["creation_content"] = creation
         if placement.is_direct:
             code = None
-            now = self._api.get_current_time_msec()
+            now = self._registry.now_ms()
             pending = self._pending_direct.setdefault(user_id, [])
             pending[:] = [t for t in pending if t > now]
             pending.append(now + _PENDING_DIRECT_MS)
         else:
-            code = await self._s.rooms.allocate(user_id, placement)
+            issued = await self._registry.codes.issue(
+                user_id, placement.room_class, placement.category
+            )
+            code = issued.code
         # Whatever the client put there, the registration state is ours.
         request["initial_state"] = [
             s for s in initial_state if s.get("type") != ROOM_STATE
@@ -176,114 +207,98 @@ class RoomChecks:
         ]
         request[classes.CLASS_FIELD] = placement.room_class
 
-    async def user_may_create_room(
-        self, user_id: str, request: dict[str, Any]
-    ) -> Literal["NOT_SPAM"] | tuple[Codes, dict[str, Any]]:
+    async def _creation(self, facts: CreationFacts) -> Refusal | None:
         """B1 qualifications and B3 creation caps, once Synapse has validated
         the request (server admins never reach this: Synapse skips it)."""
-        if self._s.notices.is_bot(user_id):
-            return NOT_SPAM
         registration = next(
             (
                 s.get("content") or {}
-                for s in request.get("initial_state") or ()
+                for s in facts.request.get("initial_state") or ()
                 if isinstance(s, dict) and s.get("type") == ROOM_STATE
             ),
             None,
         )
         if registration is None or registration.get("class") == DIRECT:
-            return NOT_SPAM  # a direct chat, or a room upgrade (not ours)
-        started = time.perf_counter()
-        try:
-            room_class = self._config.classes[registration["class"]]
-            refusal = await self._s.rooms.qualification(user_id, room_class)
-            if refusal is None:
-                refusal = await self._s.caps.admit_creation(
-                    registration["code"], user_id, room_class
-                )
-        except Exception as e:
-            refusal = self._s.guard.failed("caps", e)
-        self._s.guard.meter("caps").done(started, refusal)
+            return None  # a direct chat, or a room upgrade (not ours)
+        issued = self._registry.codes.peek(registration, facts.user_id)
+        if issued is None:
+            return Refusal(Reason.REGISTRATION_CODE_PROTECTED)
+        room_class = self._config.classes[issued.room_class]
+        refusal = await self._registry.qualification(facts.user_id, room_class)
         if refusal is None:
-            return NOT_SPAM
-        await self._s.rooms.record_refusal(user_id, "", refusal)
-        return to_spam_result(refusal, self._language)
+            refusal = await self._caps.admit_creation(issued, room_class)
+        return refusal
 
-    # -- every event ------------------------------------------------------------
+    # -- events -----------------------------------------------------------------
 
-    async def check_event_allowed(
-        self, event: EventBase, state: StateMap
-    ) -> tuple[bool, dict[str, Any] | None]:
-        event_type = event.type
-        if event_type == MEMBER:
-            check = "caps"
-        elif event_type in (ROOM_STATE, ENCRYPTION, ENCRYPTED, REDACTION):
-            check = "rooms"
-        else:
-            return _ALLOW  # the per-message path: nothing to look up
-        started = time.perf_counter()
-        try:
-            if event_type == MEMBER:
-                refusal = await self._membership.decide(event, state)
-            elif event_type == ROOM_STATE:
-                refusal = await self._registration_state(event)
-            elif event_type == REDACTION:
-                refusal = self._redaction(event, state)
-            else:
-                refusal = await self._encryption(event)
-        except Exception as e:
-            refusal = self._s.guard.failed(check, e)
-        self._s.guard.meter(check).done(started, refusal)
-        if refusal is None:
-            return _ALLOW
-        raise await self._deny(event.sender, event.room_id, refusal)
-
-    async def _encryption(self, event: EventBase) -> Refusal | None:
-        """C5: encryption only where the room's class allows it (encrypted
-        rooms cannot be filtered)."""
-        room_class = self._s.rooms.class_of(await self._s.rooms.room(event.room_id))
+    async def _event(self, facts: EventFacts) -> Refusal | None:
+        """Encryption where the class allows it (C5), and the registration
+        state never redacted (B4). A plain message costs nothing here."""
+        event_type = facts.type
+        if event_type == REDACTION:
+            redacted = await facts.redacted_event()
+            if redacted is not None and redacted.type == ROOM_STATE:
+                return Refusal(Reason.REGISTRATION_CODE_PROTECTED)
+            return None
+        if event_type not in (ENCRYPTION, ENCRYPTED):
+            return None
+        room_class = self._registry.class_of(await facts.room())
         if self._config.allows_encryption(room_class):
             return None
         return Refusal(
             Reason.ENCRYPTION_FORBIDDEN, {"room_class": class_name(room_class)}
         )
 
-    async def _registration_state(self, event: EventBase) -> Refusal | None:
+    async def _registration_state(self, facts: EventFacts) -> Refusal | None:
         """B4: `org.groupreg.room` carries exactly what the registry says.
         The first one, from createRoom, registers the room."""
         protected = Refusal(Reason.REGISTRATION_CODE_PROTECTED)
-        if event.state_key != "":
-            return protected
+        if facts.state_key != "":
+            return protected  # another state key, or a timeline event of the type
+        event = facts.event
         content = {k: event.content.get(k) for k in event.content}
-        room = await self._s.rooms.room(event.room_id)
+        room = await facts.room()
         if room is not None:
             return None if content == row_state(room) else protected
+        sender = facts.sender
         if content.get("class") == DIRECT:
-            if content != state_content(None, DIRECT, None, event.sender):
+            if content != state_content(None, DIRECT, None, sender):
                 return protected
-            if not self._take_pending_direct(event.sender):
+            if not self._take_pending_direct(sender):
                 return protected
-            registered = await self._s.rooms.register_direct(
-                event.room_id, event.sender
-            )
+            code, room_class, category = None, DIRECT, None
         else:
-            registered = await self._s.rooms.register(
-                event.room_id, event.sender, content
-            )
-        return None if registered is not None else protected
-
-    @staticmethod
-    def _redaction(event: EventBase, state: StateMap) -> Refusal | None:
-        """B4: redacting the registration state would strip its content;
-        only the module changes it. Compared with the state Synapse passes
-        in, so no lookup is needed."""
-        registration = state.get((ROOM_STATE, ""))
-        if registration is not None and event.redacts == registration.event_id:
-            return Refusal(Reason.REGISTRATION_CODE_PROTECTED)
+            issued = self._registry.codes.take(content, sender)
+            if issued is None:
+                return protected
+            code, room_class, category = issued, issued.room_class, issued.category
+        roles = await self._first_roles(facts)
+        registered = await self._registry.register(
+            facts.room_id, sender, code, room_class, category, roles
+        )
+        if registered is None:
+            return protected
+        self._roles.recorded_with_registration(
+            [roles.create_event] + ([roles.power_event] if roles.power_event else [])
+        )
         return None
 
+    async def _first_roles(self, facts: EventFacts) -> FirstRoles:
+        state = await facts.state()
+        create = state.get(_CREATE)
+        power = state.get(_POWER)
+        users: Any = power.content.get("users") if power is not None else None
+        return FirstRoles(
+            create_event=create.event_id if create is not None else "",
+            created_ts=create.origin_server_ts if create is not None else 0,
+            creators=creators_of(create) or (facts.sender,),
+            power_event=power.event_id if power is not None else None,
+            power_ts=power.origin_server_ts if power is not None else 0,
+            admins=self._roles.admins_of(dict(users or {})),
+        )
+
     def _take_pending_direct(self, user_id: str) -> bool:
-        now = self._api.get_current_time_msec()
+        now = self._registry.now_ms()
         pending = [t for t in self._pending_direct.get(user_id, ()) if t > now]
         if not pending:
             self._pending_direct.pop(user_id, None)
@@ -292,117 +307,68 @@ class RoomChecks:
         self._pending_direct[user_id] = pending
         return True
 
-    async def on_new_event(self, event: EventBase, state: StateMap) -> None:
-        """Once an event is stored: release the reserved seat of a member who
-        left (B3), and record creators and admins (B5). Runs in every
-        process; the writes are idempotent (store/roles.py), the release is
-        left to the one process that runs background tasks."""
-        event_type = event.type
-        if event_type not in (MEMBER, POWER_LEVELS, CREATE, TOMBSTONE):
-            return
-        try:
-            if event_type == MEMBER:
-                if self._api.should_run_background_tasks():
-                    await self._member_arrived_or_left(event, state)
-                return
-            if event.state_key != "":
-                return
-            if event_type == TOMBSTONE:
-                if self._api.should_run_background_tasks():
-                    await self._upgraded(event)
-                return
-            ordering = event.internal_metadata.stream_ordering or 0
-            if event_type == CREATE:
-                creators = [event.sender]
-                if event.room_version.msc4289_creator_power_enabled:
-                    extra = event.content.get("additional_creators") or ()
-                    creators += [str(u) for u in extra if u != event.sender]
-                await self._s.roles.record_creators(
-                    event.room_id,
-                    event.event_id,
-                    ordering,
-                    event.origin_server_ts,
-                    creators,
-                )
-            else:
-                users = event.content.get("users") or {}
-                if not users and "replaces_state" not in event.unsigned:
-                    return  # a room's first power levels, naming no admins
-                await self._s.roles.record_admins(
-                    event.room_id,
-                    event.event_id,
-                    ordering,
-                    event.origin_server_ts,
-                    event.sender,
-                    {str(k): users[k] for k in users},
-                )
-        except Exception:
-            logger.exception(
-                "groupreg could not record %s %s", event_type, event.event_id
-            )
+    # -- reactions to stored events ------------------------------------------
 
-    async def _member_arrived_or_left(self, event: EventBase, state: StateMap) -> None:
-        target = event.state_key
-        if target is None:
+    async def event_stored(self, facts: EventFacts) -> None:
+        """On the background instance, once an event is stored: give back
+        the seat of a member who left (B3), record creators and admins (B5),
+        carry a group over a room upgrade."""
+        event_type = facts.type
+        if event_type == MEMBER:
+            if facts.membership not in SEATED and facts.state_key is not None:
+                # While seated, a reservation is not counted (store/seats.py):
+                # only after a leave, kick, ban or declined invite could it
+                # count again.
+                await self._caps.release(
+                    facts.room_id, facts.state_key, facts.event.origin_server_ts
+                )
             return
-        if event.content.get("membership") not in SEATED:
-            # While seated, a reservation is not counted (store/seats.py):
-            # only after a leave, kick, ban or declined invite could it count
-            # again.
-            await self._s.caps.release(event.room_id, target, event.origin_server_ts)
+        if facts.state_key != "" or event_type not in (CREATE, POWER_LEVELS, TOMBSTONE):
             return
-        if self._api.is_mine(event.sender):
-            return  # created here, so check_event_allowed judged it
-        # A server already in the room builds its users' joins itself and
-        # sends them over: no make_join, no check of ours. Judge the arrival
-        # now and remove a member the room's class does not admit (B3, B7).
-        try:
-            refusal = await self._membership.recheck(event, state)
-        except Exception as e:
-            # Logged by the guard; nobody is removed on a fault of ours.
-            self._s.guard.failed("federation", e)
-            refusal = None
-        if refusal is None:
+        event = facts.event
+        if event_type == TOMBSTONE:
+            await self._upgraded(facts)
             return
-        text = message(refusal, self._language)
-        removed = await self._s.room_state.remove(event.room_id, target, text)
-        await self._s.audit.record(
-            SYSTEM,
-            "room.removed",
-            event.room_id,
-            {
-                "user_id": target,
-                "event_id": event.event_id,
-                "reason": refusal.reason.value,
-                "removed": removed,
-                **refusal.params,
-            },
+        ordering = event.internal_metadata.stream_ordering or 0
+        if event_type == CREATE:
+            await self._roles.record_creators(
+                facts.room_id,
+                event.event_id,
+                ordering,
+                event.origin_server_ts,
+                creators_of(event),
+            )
+            return
+        users = event.content.get("users") or {}
+        if not users and "replaces_state" not in event.unsigned:
+            return  # a room's first power levels, naming no admins
+        await self._roles.record_admins(
+            facts.room_id,
+            event.event_id,
+            ordering,
+            event.origin_server_ts,
+            facts.sender,
+            {str(k): users[k] for k in users},
         )
 
-    async def _upgraded(self, event: EventBase) -> None:
+    async def _upgraded(self, facts: EventFacts) -> None:
         """A room upgrade (`/upgrade`) makes a new room, which Synapse does
         not pass through on_create_room and to which it does not copy our
         state, then tombstones the old one. The group moves over with its
         registration, if the new room's create event names the old one as
         its predecessor."""
-        new_room_id = event.content.get("replacement_room")
+        new_room_id = facts.event.content.get("replacement_room")
         if not isinstance(new_room_id, str):
             return
-        create = (await self._api.get_room_state(new_room_id, [(CREATE, "")])).get(
-            (CREATE, "")
-        )
+        create = (await self._api.get_room_state(new_room_id, [_CREATE])).get(_CREATE)
         predecessor = create.content.get("predecessor") if create is not None else None
-        if not predecessor or predecessor.get("room_id") != event.room_id:
+        if not predecessor or predecessor.get("room_id") != facts.room_id:
             return
-        new = await self._s.rooms.carry_over(event.room_id, new_room_id, event.sender)
+        new = await self._registry.carry_over(facts.room_id, new_room_id, facts.sender)
         if new is not None:
-            await self._s.room_state.publish(new)
+            await self._rooms.publish(new)
 
-    async def _purge(self) -> None:
-        purged = await self._s.caps.purge_expired()
+    async def purge_expired_seats(self) -> None:
+        purged = await self._caps.purge_expired()
         if purged:
             logger.info("released %d expired seat reservations", purged)
-
-
-def register(api: ModuleApi, services: Services) -> None:
-    RoomChecks(api, services).register()

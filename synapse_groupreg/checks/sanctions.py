@@ -1,205 +1,150 @@
-"""Enforcing sanctions and credit bands on every event (D1, D2, D3).
+"""Enforcing sanctions and credit bands (D1, D2, D3).
 
-`check_event_allowed` sees every locally created event, createRoom's own
-included, and raising `SynapseError` from it reaches the client with our
-message (synapse/module_api/callbacks/third_party_event_rules_callbacks.py,
-`check_event_allowed`: SynapseError is re-raised, anything else becomes a
-500). It also sees a remote user's join at make_join (synapse/handlers/
-federation.py `on_make_join_request` builds it with `create_new_client_event`,
-which calls the callback in synapse/handlers/message.py). The spam-checker
-callbacks refuse earlier, with the same message, where Synapse asks them:
-room creation and joins.
+- A closed or suspended room refuses events (the event stage: messages and
+  state; the member stage: joins, invites, kicks, knocks), joins (the join
+  stage, before a remote join is attempted) and other servers' invites.
+- A suspended admin's admin acts are refused: power levels and other state
+  events, redactions of others' events (event stage), kicks and bans
+  (member stage); revoked creation refuses new groups (create stage) and
+  growing a direct chat opened meanwhile into a group.
+- Credit bands gate posting, admin acts and creating groups.
 
 Everything on the per-event path is in memory when warm: the sanctions in
 force are one cached set, the credit head one cached entry per user, and
-expiry is compared with the clock here.
+expiry is compared with the clock in the pure rules
+(sanctions/enforcement.py). Only users under a restriction pay for reading
+the room's state (its creator and members).
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any, Literal
-
 import attrs
-from synapse.api.errors import Codes
-from synapse.module_api import NOT_SPAM, EventBase, ModuleApi, StateMap
 
-from synapse_groupreg import hs
-from synapse_groupreg.reasons import Refusal, to_spam_result, to_synapse_error
-from synapse_groupreg.sanctions.enforcement import (
-    CREATE,
-    MEMBER,
-    REDACTION,
+from synapse_groupreg.credit import CreditLedger
+from synapse_groupreg.dispatch import (
+    Contribution,
+    CreationFacts,
     EventFacts,
-    admin_refusal,
-    creation_refusal,
-    credit_gate_of,
-    credit_refusal,
-    is_admin_action,
-    is_direct_request,
-    revoked_chat_growth,
-    room_refusal,
+    JoinFacts,
+    Rule,
+    Stage,
 )
-from synapse_groupreg.services import Services
+from synapse_groupreg.events import CREATE, MEMBER, REDACTION, SEATED, state_key_pair
+from synapse_groupreg.reasons import Refusal
+from synapse_groupreg.sanctions import enforcement as rules
+from synapse_groupreg.sanctions.service import SanctionService
 
 CHECK = "sanctions"
-SpamAnswer = Literal["NOT_SPAM"] | tuple[Codes, dict[str, str]]
+_CREATE = state_key_pair(CREATE)
 
 
-def register(api: ModuleApi, services: Services) -> None:
-    checks = SanctionChecks(api, services)
-    api.register_third_party_rules_callbacks(
-        check_event_allowed=checks.check_event_allowed
-    )
-    api.register_spam_checker_callbacks(
-        user_may_create_room=checks.user_may_create_room,
-        user_may_join_room=checks.user_may_join_room,
-        federated_user_may_invite=checks.federated_user_may_invite,
-    )
-    if api.should_run_background_tasks():
-        api.looping_background_call(
-            services.sanctions.announce_expiries,
-            services.config.sanctions.expiry_sweep_ms,
-        )
-
-
-def base_facts(event: EventBase) -> EventFacts:
-    membership = event.content.get("membership") if event.type == MEMBER else None
-    return EventFacts(
-        event_type=event.type,
-        sender=event.sender,
-        room_id=event.room_id,
-        state_key=event.get_state_key(),
-        membership=membership if isinstance(membership, str) else None,
+def act_of(facts: EventFacts) -> rules.EventFacts:
+    """The pure rules' view of an event."""
+    return rules.EventFacts(
+        event_type=facts.type,
+        sender=facts.sender,
+        room_id=facts.room_id,
+        state_key=facts.state_key,
+        membership=facts.membership,
     )
 
 
-def with_room(facts: EventFacts, event: EventBase, state: StateMap[Any]) -> EventFacts:
+async def with_room(act: rules.EventFacts, facts: EventFacts) -> rules.EventFacts:
     """Add who created the room, when, and how many are in it: only for
     users under a restriction, as counting members walks the state."""
-    creator: str | None = event.sender
-    created_ts: int | None = event.origin_server_ts
-    if event.type != CREATE:
-        create = state.get((CREATE, ""))
-        creator = create.sender if create is not None else None
-        created_ts = create.origin_server_ts if create is not None else None
+    event = facts.event
+    if facts.type == CREATE:
+        return attrs.evolve(
+            act, creator=facts.sender, created_ts=event.origin_server_ts, members=0
+        )
+    state = await facts.state()
+    create = state.get(_CREATE)
     members = sum(
         1
         for (kind, _), member in state.items()
-        if kind == MEMBER and member.membership in ("join", "invite")
+        if kind == MEMBER and member.membership in SEATED
     )
-    return attrs.evolve(facts, creator=creator, created_ts=created_ts, members=members)
+    return attrs.evolve(
+        act,
+        creator=create.sender if create is not None else None,
+        created_ts=create.origin_server_ts if create is not None else None,
+        members=members,
+    )
 
 
 class SanctionChecks:
-    def __init__(self, api: ModuleApi, services: Services) -> None:
-        self._api = api
-        self._sanctions = services.sanctions
-        self._credit = services.credit_ledger
-        self._notices = services.notices
-        self._guard = services.guard
-        self._meter = services.guard.meter(CHECK)
-        self._language = services.config.language
-        self._time = services.sanctions.statements.time
+    def __init__(self, sanctions: SanctionService, credit: CreditLedger) -> None:
+        self._sanctions = sanctions
+        self._credit = credit
+        self._time = sanctions.statements.time
         # Bands that deny nothing need no score on the per-event path.
-        self._bands_gate = any(b.denies for b in services.config.credit.bands)
+        self._bands_gate = any(b.denies for b in credit.config.bands)
 
-    def _spam(self, refusal: Refusal | None) -> SpamAnswer:
-        if refusal is None:
-            return NOT_SPAM
-        return to_spam_result(refusal, self._language)
+    def rules(self) -> Contribution:
+        return {
+            Stage.CREATE: (Rule("sanctions.create", CHECK, self._create),),
+            Stage.JOIN: (Rule("sanctions.join", CHECK, self._join),),
+            Stage.REMOTE_INVITE: (
+                Rule(
+                    "sanctions.remote_invite", CHECK, self._remote_invite, remote=True
+                ),
+            ),
+            Stage.EVENT: (Rule("sanctions.event", CHECK, self._event),),
+            Stage.MEMBER: (Rule("sanctions.member", CHECK, self._event, remote=True),),
+        }
 
-    async def check_event_allowed(
-        self, event: EventBase, state: StateMap[Any]
-    ) -> tuple[bool, dict[str, Any] | None]:
-        if self._notices.is_bot(event.sender):
-            return True, None
-        started = time.perf_counter()
-        try:
-            refusal = await self._event_refusal(event, state)
-        except Exception as e:
-            refusal = self._guard.failed(CHECK, e)
-        self._meter.done(started, refusal)
-        if refusal is not None:
-            raise to_synapse_error(refusal, self._language)
-        return True, None
-
-    async def _event_refusal(
-        self, event: EventBase, state: StateMap[Any]
-    ) -> Refusal | None:
-        facts = base_facts(event)
-        if facts.is_membership and self._notices.is_bot(facts.state_key or ""):
-            return None  # the platform bringing its bot in
+    async def _event(self, facts: EventFacts) -> Refusal | None:
         index = await self._sanctions.in_force()
         now = self._sanctions.now_ms()
-        refusal = room_refusal(index, facts, now, self._time)
-        if refusal is not None or not self._api.is_mine(facts.sender):
+        act = act_of(facts)
+        refusal = rules.room_refusal(index, act, now, self._time)
+        if refusal is not None or not facts.local:
             return refusal
         restricted = index.restricts_creation(facts.sender)
         band, score = None, 0
         if self._bands_gate:
             score, band = await self._credit.band_of(facts.sender)
         denies_admin = band is not None and not band.allows("admin")
-        if facts.event_type == REDACTION and (restricted or denies_admin):
-            redacts = event.redacts
-            if redacts:
-                facts = attrs.evolve(
-                    facts, redacted_sender=await hs.event_sender(self._api, redacts)
-                )
-        if restricted or (denies_admin and is_admin_action(facts)):
-            facts = with_room(facts, event, state)
+        if facts.type == REDACTION and (restricted or denies_admin):
+            act = attrs.evolve(act, redacted_sender=await facts.redacted_sender())
+        if restricted or (denies_admin and rules.is_admin_action(act)):
+            act = await with_room(act, facts)
         if restricted:
-            refusal = admin_refusal(index, facts, now, self._time) or (
-                revoked_chat_growth(index, facts, now)
-            )
+            refusal = rules.admin_refusal(
+                index, act, now, self._time
+            ) or rules.revoked_chat_growth(index, act, now)
             if refusal is not None:
                 return refusal
         if band is not None:
-            gate = credit_gate_of(facts)
+            gate = rules.credit_gate_of(act)
             if gate is not None:
-                return credit_refusal(self._credit.config, score, band, gate)
+                return rules.credit_refusal(self._credit.config, score, band, gate)
         return None
 
-    async def user_may_create_room(
-        self, user_id: str, room_config: dict[str, Any]
-    ) -> SpamAnswer:
-        if self._notices.is_bot(user_id):
-            return NOT_SPAM
-        started = time.perf_counter()
-        try:
-            index = await self._sanctions.in_force()
-            direct = is_direct_request(room_config)
-            refusal = creation_refusal(
-                index, user_id, direct, self._sanctions.now_ms(), self._time
+    async def _create(self, facts: CreationFacts) -> Refusal | None:
+        index = await self._sanctions.in_force()
+        direct = rules.is_direct_request(facts.request)
+        refusal = rules.creation_refusal(
+            index, facts.user_id, direct, self._sanctions.now_ms(), self._time
+        )
+        if refusal is None and self._bands_gate and not direct:
+            score, band = await self._credit.band_of(facts.user_id)
+            refusal = rules.credit_refusal(
+                self._credit.config, score, band, "create_groups"
             )
-            if refusal is None and self._bands_gate and not direct:
-                score, band = await self._credit.band_of(user_id)
-                refusal = credit_refusal(
-                    self._credit.config, score, band, "create_groups"
-                )
-        except Exception as e:
-            refusal = self._guard.failed(CHECK, e)
-        return self._spam(self._meter.done(started, refusal))
+        return refusal
 
-    async def user_may_join_room(
-        self, user_id: str, room_id: str, is_invited: bool
-    ) -> SpamAnswer:
-        """D2: no joins to a closed or suspended group (also refused as an
-        event; here it is refused before a remote join is attempted)."""
-        return await self._room_answer(user_id, room_id)
+    async def _join(self, facts: JoinFacts) -> Refusal | None:
+        """D2: no joins to a closed or suspended group (also refused at the
+        member stage; here before a remote join is attempted)."""
+        return await self._room(facts.user_id, facts.room_id)
 
-    async def federated_user_may_invite(self, event: EventBase) -> SpamAnswer:
-        """D2: no invites from other servers into a closed or suspended group."""
-        return await self._room_answer(event.sender, event.room_id)
+    async def _remote_invite(self, facts: EventFacts) -> Refusal | None:
+        """D2: no invites from other servers into a closed or suspended
+        group."""
+        return await self._room(facts.sender, facts.room_id)
 
-    async def _room_answer(self, user_id: str, room_id: str) -> SpamAnswer:
-        if self._notices.is_bot(user_id):
-            return NOT_SPAM
-        started = time.perf_counter()
-        try:
-            index = await self._sanctions.in_force()
-            facts = EventFacts(MEMBER, user_id, room_id, user_id, "join")
-            refusal = room_refusal(index, facts, self._sanctions.now_ms(), self._time)
-        except Exception as e:
-            refusal = self._guard.failed(CHECK, e)
-        return self._spam(self._meter.done(started, refusal))
+    async def _room(self, user_id: str, room_id: str) -> Refusal | None:
+        index = await self._sanctions.in_force()
+        act = rules.EventFacts(MEMBER, user_id, room_id, user_id, "join")
+        return rules.room_refusal(index, act, self._sanctions.now_ms(), self._time)

@@ -61,8 +61,4 @@ def outcome_notice(case: CaseRow, case_label: str, language: Language) -> str:
     if case.note:
         zh += f"说明：{case.note}"
         en += f" Reasons: {case.note}"
-    if language is Language.ZH_HANS:
-        return zh
-    if language is Language.EN:
-        return en
-    return f"{zh}\n\n{en}"
+    return language.pick(zh, en, joiner="\n\n")

@@ -30,6 +30,8 @@ from synapse_groupreg.config.sanctions import BlacklistConfig, SanctionsConfig
 __all__ = [
     "CHECKS",
     "ConfigError",
+    "Enforcement",
+    "EnforcementMode",
     "FailMode",
     "GroupRegConfig",
     "Language",
@@ -51,6 +53,16 @@ class Language(str, enum.Enum):
     #: Both languages in one message, Chinese first: for servers whose users
     #: read either.
     BILINGUAL = "bilingual"
+
+    def pick(self, zh: str, en: str, joiner: str = " / ") -> str:
+        """The text a user of this language reads: the Chinese or the English
+        wording, or both joined by `joiner` (Chinese first) when bilingual.
+        The one place that decides, for every message the module writes."""
+        if self is Language.ZH_HANS:
+            return zh
+        if self is Language.EN:
+            return en
+        return f"{zh}{joiner}{en}"
 
 
 class FailMode(str, enum.Enum):
@@ -96,6 +108,49 @@ class FailModes:
         return cls(per_check=per_check)
 
 
+class EnforcementMode(str, enum.Enum):
+    """Whether a check's refusals take effect (H4: a staged rollout)."""
+
+    #: Refusals are answered: the action does not happen.
+    ENFORCE = "enforce"
+    #: Every check decides as usual, but a refusal is only counted and
+    #: logged (`groupreg_would_refuse_total`); the action goes through.
+    OBSERVE = "observe"
+
+
+@attrs.frozen(slots=True)
+class Enforcement:
+    """Per check, enforce or observe. `enforcement: observe` sets every
+    check; a mapping sets `default` and names checks one by one."""
+
+    per_check: Mapping[str, EnforcementMode]
+
+    def observes(self, check: str) -> bool:
+        return self.per_check[check] is EnforcementMode.OBSERVE
+
+    @property
+    def observing(self) -> tuple[str, ...]:
+        """The checks in observe mode, in CHECKS order."""
+        return tuple(c for c in CHECKS if self.observes(c))
+
+    @classmethod
+    def read(cls, root: Section) -> Enforcement:
+        choices = [m.value for m in EnforcementMode]
+        if not root.has("enforcement") or isinstance(root.raw.get("enforcement"), str):
+            mode = EnforcementMode(
+                root.string("enforcement", EnforcementMode.ENFORCE.value, choices)
+            )
+            return cls(per_check=dict.fromkeys(CHECKS, mode))
+        section = root.section("enforcement")
+        default = section.string("default", EnforcementMode.ENFORCE.value, choices)
+        per_check = {
+            check: EnforcementMode(section.string(check, default, choices))
+            for check in CHECKS
+        }
+        section.finish()
+        return cls(per_check=per_check)
+
+
 @attrs.frozen(slots=True)
 class NoticesConfig:
     """The notice bot: a local account the module owns and speaks through."""
@@ -129,6 +184,8 @@ class GroupRegConfig:
     profile: Profile
     language: Language
     fail: FailModes
+    #: Enforce or only observe, per check (H4).
+    enforcement: Enforcement
     notices: NoticesConfig
     logs: LogsConfig
     #: sha256 of the raw YAML block, recorded in the audit log at each start
@@ -173,6 +230,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         profile=profile,
         language=language,
         fail=FailModes.read(root.section("fail")),
+        enforcement=Enforcement.read(root),
         notices=NoticesConfig.read(root.section("notices"), language),
         logs=LogsConfig.read(
             root.section("logs"), strict_retention=profile is Profile.CN

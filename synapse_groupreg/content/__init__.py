@@ -1,38 +1,31 @@
 """The prohibited-content filter as a service (C1-C4, C6): lists kept current
 in every process, the decision, and the records of what it found.
 
-`build_content` is the wiring `module.py` calls: it plants the configured
-seed categories, loads the lists before any callback can run (so no message
-passes unscanned while a process starts), and schedules the background jobs.
+`load_content` is what the composition root calls once the seed categories
+are planted and the lists loaded (before any callback can run, so no
+message passes unscanned while a process starts); `content_jobs` are its
+background jobs.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 
 import attrs
 
-from synapse_groupreg import hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.content.filter import ContentFilter
 from synapse_groupreg.content.hits import CreditPenalties, HitLog
 from synapse_groupreg.content.lists import KeywordLists, Snapshot
+from synapse_groupreg.jobs import Job
 from synapse_groupreg.store import Store
-from synapse_groupreg.store.keywords import (
-    CategoryLists,
-    CategoryRow,
-    load_at_start,
-    plant_seeds,
-)
-
-if TYPE_CHECKING:
-    from synapse.module_api import ModuleApi
+from synapse_groupreg.store.keywords import CategoryLists, CategoryRow
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ContentServices", "build_content"]
+__all__ = ["ContentServices", "content_jobs", "load_content", "seed_lists"]
 
 #: How often each process writes its buffered hits.
 FLUSH_INTERVAL_MS = 1000
@@ -55,21 +48,29 @@ class ContentServices:
     lists: KeywordLists
     hits: HitLog
 
+    async def category_words(self, name: str) -> tuple[list[str], list[str]] | None:
+        """A category's words and exceptions (emergencies select rooms by
+        them, D6); None if there is no such category."""
+        _, found = await self.lists.get(name)
+        if found is None:
+            return None
+        return list(found.words), list(found.exceptions)
 
-def build_content(
-    api: ModuleApi,
-    config: GroupRegConfig,
-    store: Store,
-    audit: AuditLog,
-    penalties: CreditPenalties | None = None,
-) -> ContentServices:
-    """Seed, load, and schedule the filter's background jobs.
 
-    Args:
-        penalties: the credit system's hook (D1); None until it exists.
-    """
-    now = api.get_current_time_msec()
-    seeds = [
+@attrs.frozen(slots=True)
+class SeedState:
+    """What start-up found: the lists loaded, and what planting did."""
+
+    version: int
+    categories: Sequence[CategoryLists]
+    planted: Sequence[str]
+    #: The database's version of seeds planted before.
+    existing: Sequence[CategoryLists]
+
+
+def seed_lists(config: GroupRegConfig, now: int) -> list[CategoryLists]:
+    """The configured seed categories, as the database would hold them."""
+    return [
         CategoryLists(
             CategoryRow(
                 seed.name,
@@ -85,13 +86,24 @@ def build_content(
         )
         for seed in config.content.seeds.values()
     ]
-    conn = hs.startup_connection(api)
-    try:
-        planted, existing = plant_seeds(conn, hs.database_engine(api), seeds, now)
-        version, categories = load_at_start(conn)
-    finally:
-        conn.close()
-    for current in existing:
+
+
+def load_content(
+    config: GroupRegConfig,
+    store: Store,
+    audit: AuditLog,
+    start: SeedState,
+    in_thread: Callable[..., object],
+    now_ms: Callable[[], int],
+    is_local: Callable[[str], bool],
+    penalties: CreditPenalties,
+) -> ContentServices:
+    """The filter over the lists start-up loaded.
+
+    Synchronous, before the server takes requests: a 10k list builds in
+    about 20 ms, 100k in 0.5 s. Later rebuilds run in the thread pool.
+    """
+    for current in start.existing:
         seed = config.content.seeds[current.row.name]
         if (current.row.action, current.row.credit_penalty) != (
             seed.action.value,
@@ -106,46 +118,52 @@ def build_content(
                 current.row.action,
                 current.row.credit_penalty,
             )
-
-    # Synchronous, before the server takes requests: a 10k list builds in
-    # about 20 ms, 100k in 0.5 s. Later rebuilds run in the thread pool.
     lists = KeywordLists(
         store.keywords,
         audit,
-        api.defer_to_thread,
-        api.get_current_time_msec,
-        Snapshot.build(version, categories),
+        in_thread,  # type: ignore[arg-type]
+        now_ms,
+        Snapshot.build(start.version, list(start.categories)),
     )
-    hits = HitLog(store.content_hits, api.is_mine, penalties)
-    services = ContentServices(
-        ContentFilter(lists, hits, api.get_current_time_msec), lists, hits
-    )
+    hits = HitLog(store.content_hits, is_local, penalties)
+    return ContentServices(ContentFilter(lists, hits, now_ms), lists, hits)
+
+
+def content_jobs(
+    config: GroupRegConfig,
+    content: ContentServices,
+    audit: AuditLog,
+    start: SeedState,
+    now_ms: Callable[[], int],
+) -> list[Job]:
+    """Keeping the lists current and the hits written (every process),
+    purging hits past retention and recording the seeds planted (the
+    background-tasks instance)."""
     if not config.content.enabled:
-        return services
+        return []
+    lists, hits = content.lists, content.hits
 
-    api.looping_background_call(
-        lists.poll,
-        config.content.reload_interval_ms,
-        desc="groupreg_keywords_poll",
-        run_on_all_instances=True,
-    )
-    api.looping_background_call(
-        hits.flush,
-        FLUSH_INTERVAL_MS,
-        desc="groupreg_content_hits_flush",
-        run_on_all_instances=True,
-    )
-    if api.should_run_background_tasks():
+    async def purge() -> None:
+        await hits.purge(now_ms(), config.content.hit_retention_ms)
 
-        async def purge() -> None:
-            await hits.purge(
-                api.get_current_time_msec(), config.content.hit_retention_ms
-            )
-
-        api.looping_background_call(
-            purge, PURGE_INTERVAL_MS, desc="groupreg_hits_purge"
-        )
+    jobs = [
+        Job(
+            "groupreg_keywords_poll",
+            lists.poll,
+            config.content.reload_interval_ms,
+            everywhere=True,
+        ),
+        Job(
+            "groupreg_content_hits_flush",
+            hits.flush,
+            FLUSH_INTERVAL_MS,
+            everywhere=True,
+        ),
+        Job("groupreg_hits_purge", purge, PURGE_INTERVAL_MS),
+    ]
+    planted = list(start.planted)
     if planted:
+        categories = start.categories
 
         async def record_seeds() -> None:
             await audit.record(
@@ -153,7 +171,7 @@ def build_content(
                 "keywords.seed",
                 ",".join(planted),
                 {
-                    "version": version,
+                    "version": start.version,
                     "categories": {
                         c.row.name: {
                             "action": c.row.action,
@@ -167,5 +185,5 @@ def build_content(
                 },
             )
 
-        api.delayed_background_call(0, record_seeds)
-    return services
+        jobs.append(Job("groupreg_keywords_seed_audit", record_seeds, None))
+    return jobs

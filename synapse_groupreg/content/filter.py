@@ -8,7 +8,9 @@ attribute) and scans each text once (normalise + one automaton pass, about
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+import attrs
 
 from synapse_groupreg.config.content import Labels
 from synapse_groupreg.content.extract import DISPLAYNAME, FIELD_LABELS, Text
@@ -51,9 +53,11 @@ class ContentFilter:
     ) -> Refusal | None:
         """Refusal for the first `block` category found, else None.
 
-        A block is recorded (without the event: it will not exist). Review
-        categories are recorded with the event when nothing blocks and
-        `record_reviews` is set (callers that see the event later say no).
+        The refusal's `then` records the block (without the event: it will
+        not exist), so a refusal that is only observed (H4) is not recorded
+        and costs no credit. Review categories are recorded with the event
+        when nothing blocks and `record_reviews` is set (callers that see
+        the event later say no).
         """
         if not texts:
             return None
@@ -66,11 +70,12 @@ class ContentFilter:
                 continue
             block = result.first_block
             if block is not None:
-                self._record(
-                    self._row(snapshot, block, field, sender, room_id, None,
-                              event_type, subject)
-                )  # fmt: skip
-                return prohibited(snapshot.labels, block.category, field)
+                row = self._row(
+                    snapshot, block, field, sender, room_id, None, event_type, subject
+                )
+
+                refusal = prohibited(snapshot.labels, block.category, field)
+                return attrs.evolve(refusal, then=self._recorder(row))
             reviews.extend((field, hit) for hit in result.reviews)
         if record_reviews and reviews:
             seen: set[str] = set()
@@ -82,6 +87,12 @@ class ContentFilter:
                                   event_type, subject)
                     )  # fmt: skip
         return None
+
+    def _recorder(self, row: HitRow) -> Callable[[], Awaitable[None]]:
+        async def record() -> None:
+            self._record(row)
+
+        return record
 
     def _record(self, row: HitRow) -> None:
         """Queue a hit; a display name is recorded once an hour.
@@ -103,8 +114,17 @@ class ContentFilter:
     def blocks(self, texts: Sequence[Text]) -> bool:
         """Whether any text has a `block` category; records nothing (for
         lookups such as the user directory, asked many times over)."""
-        keywords = self._lists.snapshot.keywords
-        return any(keywords.first_block(text) is not None for _, text in texts)
+        return self.blocked(texts) is not None
+
+    def blocked(self, texts: Sequence[Text]) -> Refusal | None:
+        """The refusal for the first text with a `block` category, recording
+        nothing."""
+        snapshot = self._lists.snapshot
+        for field, text in texts:
+            block = snapshot.keywords.first_block(text)
+            if block is not None:
+                return prohibited(snapshot.labels, block.category, field)
+        return None
 
     def _row(
         self,

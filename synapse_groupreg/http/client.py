@@ -18,7 +18,7 @@ class ClientApi:
 
     async def status(self, request: Request) -> tuple[int, dict[str, Any]]:
         """The module's version and profile, and the caller's standing."""
-        score, band = await self._s.credit_ledger.band_of(request.user_id)
+        score, band = await self._s.credit.band_of(request.user_id)
         return 200, {
             "version": __version__,
             "profile": self._s.config.profile.value,

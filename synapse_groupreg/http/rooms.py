@@ -9,6 +9,7 @@ wait for approval.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from synapse.api.errors import Codes, SynapseError
@@ -32,6 +33,8 @@ from synapse_groupreg.store.rooms import ACTIVE, RoomRow
 _STATUSES = ("active", "closed", "upgraded")
 _REQUEST_STATUSES = ("pending", "approved", "rejected", "superseded")
 JsonDict = dict[str, Any]
+
+logger = logging.getLogger(__name__)
 
 
 class RoomsApi:
@@ -65,7 +68,10 @@ class RoomsApi:
         return invalid_param(e.field, e.message)
 
     async def _refuse(self, actor: str, room_id: str, refusal: Refusal) -> SynapseError:
-        await self._s.rooms.record_refusal(actor, room_id, refusal)
+        try:
+            await self._s.rooms.record_refusal(actor, room_id, refusal)
+        except Exception:
+            logger.exception("could not audit a refusal of %s", actor)
         return to_synapse_error(refusal, self._s.config.language)
 
     async def _registered(self, room_id: str) -> RoomRow:
@@ -78,7 +84,7 @@ class RoomsApi:
         """The room of the path, if the caller is joined to it (403 either
         way otherwise, so outsiders learn nothing about which rooms exist)."""
         room_id = request.params["room_id"]
-        membership = await self._s.room_state.membership(room_id, request.user_id)
+        membership = await self._s.matrix.membership(room_id, request.user_id)
         if membership != "join":
             raise SynapseError(
                 403, "You are not a member of this room", Codes.FORBIDDEN
@@ -89,7 +95,7 @@ class RoomsApi:
         self, room: RoomRow, request: Request, history: bool = False
     ) -> JsonDict:
         at = request.query_int("at", default=0, minimum=0) or None
-        name, encrypted = await self._s.room_state.name_and_encryption(room.room_id)
+        name, encrypted = await self._s.matrix.name_and_encryption(room.room_id)
         counts = await self._s.rooms.member_counts([room.room_id])
         roles: Accountability = self._s.roles
         when = at if at is not None else self._s.rooms.now_ms()
@@ -133,7 +139,7 @@ class RoomsApi:
             raise await self._refuse(
                 request.user_id, room.room_id, Refusal(Reason.ROOM_CLOSED)
             )
-        encrypted = await self._s.room_state.encrypted(room.room_id)
+        encrypted = await self._s.matrix.encrypted(room.room_id)
         try:
             outcome = await self._s.moves.request_move(
                 room, request.user_id, target, category, encrypted
@@ -151,7 +157,7 @@ class RoomsApi:
                 "status": outcome.request.status,
                 "request": outcome.request.to_json(),
             }
-        published = await self._s.room_state.publish(outcome.room)
+        published = await self._s.matrix.publish(outcome.room)
         return 200, {
             "status": "moved",
             "room": outcome.room.to_json(),
@@ -175,7 +181,7 @@ class RoomsApi:
             updated = await self._s.moves.set_category(room, category, request.user_id)
         except InvalidField as e:
             raise self._invalid(e) from None
-        published = await self._s.room_state.publish(updated)
+        published = await self._s.matrix.publish(updated)
         return 200, {"room": updated.to_json(), "state_updated": published}
 
     # -- admin API ------------------------------------------------------------
@@ -242,7 +248,7 @@ class RoomsApi:
         queued: ClassRequest | None = await self._s.moves.request(request_id)
         if queued is None:
             raise not_found("Class request")
-        encrypted = await self._s.room_state.encrypted(queued.room_id)
+        encrypted = await self._s.matrix.encrypted(queued.room_id)
         outcome = await self._s.moves.decide(
             queued, decision == "approve", request.user_id, note, encrypted
         )
@@ -254,7 +260,7 @@ class RoomsApi:
             raise await self._refuse(request.user_id, queued.room_id, outcome)
         if not outcome.moved:
             return 200, {"status": "rejected"}
-        published = await self._s.room_state.publish(outcome.room)
+        published = await self._s.matrix.publish(outcome.room)
         return 200, {
             "status": "approved",
             "room": outcome.room.to_json(),

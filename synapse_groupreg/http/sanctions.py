@@ -211,7 +211,7 @@ class SanctionsApi:
     async def _credit(self, request: Request, user_id: str) -> Answer:
         before = request.query_int("from", 0)
         limit = request.query_int("limit", 100, minimum=1, maximum=1000)
-        view = await self._s.credit_ledger.view(user_id, before or None, limit)
+        view = await self._s.credit.view(user_id, before or None, limit)
         return 200, view.to_json()
 
     async def own_credit(self, request: Request) -> Answer:
@@ -232,7 +232,7 @@ class SanctionsApi:
         )
         assert amount is not None
         reason = body.required_string("reason")
-        change = await self._s.credit_ledger.award(
+        change = await self._s.credit.award(
             user_id, amount, reason, request.user_id, object_field(body, "evidence")
         )
         await self._s.audit.record(

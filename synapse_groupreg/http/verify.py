@@ -145,12 +145,7 @@ _NAME_PROBLEMS: Mapping[str, tuple[str, str]] = {
 
 
 def _pick(texts: tuple[str, str], language: Language) -> str:
-    zh, en = texts
-    if language is Language.ZH_HANS:
-        return zh
-    if language is Language.EN:
-        return en
-    return f"{zh} / {en}"
+    return language.pick(*texts)
 
 
 class VerifyPage:

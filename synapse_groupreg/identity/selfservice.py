@@ -73,12 +73,7 @@ def token_hash(token: str) -> str:
 
 
 def localise(texts: tuple[str, str], language: Language) -> str:
-    zh, en = texts
-    if language is Language.ZH_HANS:
-        return zh
-    if language is Language.EN:
-        return en
-    return f"{zh}\n\n{en}"
+    return language.pick(*texts, joiner="\n\n")
 
 
 def _link_text(url: str, hours: int) -> tuple[str, str]:

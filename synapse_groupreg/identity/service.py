@@ -9,7 +9,7 @@ reaches a log line, an audit detail or an error message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -109,6 +109,10 @@ class IdentityService:
     now_ms, today: the clock.
     invalidate: drops a user's cached standing in every process.
     local_user_exists: whether a user id names an account of this server.
+    vetoes: checks run before any verification; a message refuses it (D4: a
+        blacklisted person cannot verify a new account).
+    holds: reasons to keep a person hash after erasure (A8: the blacklist
+        answers True while a person entry names the hash).
     """
 
     def __init__(
@@ -122,6 +126,8 @@ class IdentityService:
         today: Callable[[], date],
         invalidate: Callable[[str], Awaitable[None]],
         local_user_exists: Callable[[str], Awaitable[bool]],
+        vetoes: Sequence[VerificationVeto] = (),
+        holds: Sequence[HashHold] = (),
     ) -> None:
         self.config = config
         self.vault = vault
@@ -142,20 +148,8 @@ class IdentityService:
             invalidate,
             config.guardian_age,
         )
-        self._holds: list[HashHold] = []
-        self._vetoes: list[VerificationVeto] = []
-
-    # -- hooks for other concerns ---------------------------------------------
-
-    def add_hash_hold(self, hold: HashHold) -> None:
-        """Register a reason to keep a person hash after erasure (A8): the
-        blacklist (D4) answers True while a person entry names the hash."""
-        self._holds.append(hold)
-
-    def add_verification_veto(self, veto: VerificationVeto) -> None:
-        """Register a check run before any verification; a message refuses
-        it (D4: a blacklisted person cannot verify a new account)."""
-        self._vetoes.append(veto)
+        self._holds = tuple(holds)
+        self._vetoes = tuple(vetoes)
 
     def today(self) -> date:
         return self._today()

@@ -13,6 +13,7 @@ import attrs
 
 from synapse_groupreg.config.rooms import RoomClass, RoomsConfig
 from synapse_groupreg.reasons import Reason, Refusal
+from synapse_groupreg.store.rooms import IssuedCode
 from synapse_groupreg.store.seats import CreationCounts, SeatCounts, SeatStore
 
 #: What IDENTITY_REQUIRED says the user tried (A1's message, reused for B1's
@@ -109,15 +110,13 @@ class Caps:
         )
 
     async def admit_creation(
-        self, code: str, creator: str, room_class: RoomClass
+        self, code: IssuedCode, room_class: RoomClass
     ) -> Refusal | None:
         """Count the room being created (by its code) against its creator's
         caps, or say why it cannot be."""
         now = self._now_ms()
         return await self._store.reserve_creation(
             code,
-            creator,
-            room_class.name,
             now,
             now + self._config.seat_hold_ms,
             lambda counts: creation_cap_refusal(self._config, room_class, counts),

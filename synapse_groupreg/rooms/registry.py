@@ -10,16 +10,24 @@ a room and its code for the sanctions concern (D2).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+
+import attrs
 
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.config.rooms import DIRECT, RoomClass, RoomsConfig
 from synapse_groupreg.reasons import Refusal
 from synapse_groupreg.rooms import classes, codes
-from synapse_groupreg.rooms.classes import InvalidField, Placement
+from synapse_groupreg.rooms.accountability import change_details
+from synapse_groupreg.rooms.classes import InvalidField
 from synapse_groupreg.standing import CreditScores, IdentityLevels
-from synapse_groupreg.store.rooms import RoomRow, RoomStore
+from synapse_groupreg.store.audit import LOCKED as AUDIT_LOCKED
+from synapse_groupreg.store.audit import AuditStore
+from synapse_groupreg.store.database import Cursor, Database
+from synapse_groupreg.store.roles import ADMIN, CREATOR, RoleStore
+from synapse_groupreg.store.roles import LOCKED as ROLES_LOCKED
+from synapse_groupreg.store.rooms import IssuedCode, RoomRow, RoomStore
 from synapse_groupreg.store.seats import SeatStore
 
 #: The room state event that shows a group's registration (API.md).
@@ -45,27 +53,191 @@ def row_state(row: RoomRow) -> dict[str, Any]:
     return state_content(row.code, row.room_class, row.category, row.creator)
 
 
+@attrs.frozen(slots=True)
+class FirstRoles:
+    """Who a new room's creation makes responsible for it (B5): its
+    creators (from the create event) and admins (from its first power
+    levels), with the events that say so."""
+
+    create_event: str
+    created_ts: int
+    creators: tuple[str, ...]
+    power_event: str | None = None
+    power_ts: int = 0
+    admins: Mapping[str, int] = attrs.field(factory=dict)
+
+
+class CodeIssuer:
+    """Hands out registration codes for rooms about to be created, from
+    blocks of serial numbers this process takes from the database (one
+    transaction per `SERIAL_BLOCK` rooms, none per room), and recognises
+    them when the room's registration state arrives: createRoom runs in one
+    process, so the code it put into the room's initial state was issued
+    here, to that creator, for that class and category. Codes of creations
+    that fail are never used and never reused."""
+
+    def __init__(
+        self,
+        store: RoomStore,
+        prefix: str,
+        instance: str,
+        now_ms: Callable[[], int],
+        lifetime_ms: int,
+    ) -> None:
+        self._store = store
+        self._prefix = prefix
+        self._instance = instance
+        self._now_ms = now_ms
+        self._lifetime_ms = lifetime_ms
+        self._serials: Iterator[int] = iter(())
+        self._issued: dict[str, tuple[IssuedCode, int]] = {}
+
+    async def issue(
+        self, creator: str, room_class: str, category: str | None
+    ) -> IssuedCode:
+        serial = next(self._serials, None)
+        if serial is None:
+            block = await self._store.take_serial_block(self._instance, self._now_ms())
+            self._serials = iter(block)
+            serial = next(self._serials)
+        now = self._now_ms()
+        issued = IssuedCode(
+            serial,
+            codes.format_code(self._prefix, serial),
+            creator,
+            room_class,
+            category,
+            now,
+        )
+        self._forget_expired(now)
+        self._issued[issued.code] = (issued, now + self._lifetime_ms)
+        return issued
+
+    def peek(self, content: Mapping[str, Any], creator: str) -> IssuedCode | None:
+        """The issued code `content` (an `org.groupreg.room`) carries, if it
+        was issued here to `creator` for exactly that class and category."""
+        code = content.get("code")
+        found = self._issued.get(code) if isinstance(code, str) else None
+        if found is None:
+            return None
+        issued, deadline = found
+        if (
+            deadline <= self._now_ms()
+            or issued.creator != creator
+            or dict(content)
+            != state_content(issued.code, issued.room_class, issued.category, creator)
+        ):
+            return None
+        return issued
+
+    def take(self, content: Mapping[str, Any], creator: str) -> IssuedCode | None:
+        """`peek`, and the code is taken: it registers one room only."""
+        issued = self.peek(content, creator)
+        if issued is not None:
+            del self._issued[issued.code]
+        return issued
+
+    def _forget_expired(self, now: int) -> None:
+        if len(self._issued) > 1000:
+            self._issued = {k: v for k, v in self._issued.items() if v[1] > now}
+
+
 class RoomRegistry:
     def __init__(
         self,
         config: RoomsConfig,
+        db: Database,
         store: RoomStore,
         seats: SeatStore,
+        roles: RoleStore,
         audit: AuditLog,
         now_ms: Callable[[], int],
         identity_levels: IdentityLevels,
         credit: CreditScores | None,
+        instance: str,
     ) -> None:
         self.config = config
+        self._db = db
         self._store = store
         self._seats = seats
+        self._roles = roles
         self._audit = audit
         self._now_ms = now_ms
         self._levels = identity_levels
         self._credit = credit
+        self.codes = CodeIssuer(
+            store, config.code_prefix, instance, now_ms, config.seat_hold_ms * 5
+        )
 
     def now_ms(self) -> int:
         return self._now_ms()
+
+    # -- creation -----------------------------------------------------------
+
+    async def register(
+        self,
+        room_id: str,
+        creator: str,
+        code: IssuedCode | None,
+        room_class: str,
+        category: str | None,
+        roles: FirstRoles,
+    ) -> RoomRow | None:
+        """Register a room createRoom is making, with its first creators and
+        admins and their audit entries, in one transaction (B4, B5). None if
+        the room or the code is taken."""
+        now = self._now_ms()
+        audit = self._audit
+
+        def txn_fn(txn: Cursor) -> RoomRow | None:
+            self._db.lock_table(txn, ROLES_LOCKED)
+            self._db.lock_table(txn, AUDIT_LOCKED)
+            row = self._store.register_txn(
+                txn, room_id, code, room_class, category, creator, now
+            )
+            if row is None:
+                return None
+            AuditStore.append_txn(
+                txn,
+                audit.row(
+                    creator,
+                    "room.register",
+                    room_id,
+                    {"code": row.code, "class": room_class, "category": category},
+                ),
+            )
+            given = [
+                (
+                    roles.create_event,
+                    roles.created_ts,
+                    CREATOR,
+                    dict.fromkeys(roles.creators),
+                )
+            ]
+            if roles.power_event is not None:
+                given.append(
+                    (roles.power_event, roles.power_ts, ADMIN, dict(roles.admins))
+                )
+            for event_id, ts, role, holders in given:
+                changes = self._roles.record_txn(
+                    txn, room_id, event_id, 0, ts, role, holders
+                )
+                for change in changes or ():
+                    AuditStore.append_txn(
+                        txn,
+                        audit.row(
+                            creator,
+                            f"room.role_{change.change}",
+                            room_id,
+                            change_details(change, event_id),
+                        ),
+                    )
+            return row
+
+        row = await self._db.run("register_room", txn_fn)
+        if row is not None:
+            await self._store.registered(row)
+        return row
 
     async def record_refusal(self, actor: str, target: str, refusal: Refusal) -> None:
         """Every refusal is a decision, so it goes to the audit log (F1)."""
@@ -75,71 +247,6 @@ class RoomRegistry:
             target,
             {"reason": refusal.reason.value, **refusal.params},
         )
-
-    # -- creation -----------------------------------------------------------
-
-    async def allocate(self, creator: str, placement: Placement) -> str:
-        """A fresh registration code for a group about to be created. Called
-        before the request is validated, so it reserves nothing: a code of a
-        creation that fails is simply never used (and never reused)."""
-        prefix = self.config.code_prefix
-        return await self._store.allocate_code(
-            lambda serial: codes.format_code(prefix, serial),
-            creator,
-            placement.room_class,
-            placement.category,
-            self._now_ms(),
-        )
-
-    async def register(
-        self, room_id: str, sender: str, content: Mapping[str, Any]
-    ) -> RoomRow | None:
-        """Register a room from the `org.groupreg.room` event createRoom sends.
-        None unless the content is what the module allocated for `sender`
-        (direct chats: the checks vouch for them, see `register_direct`)."""
-        code = content.get("code")
-        room_class = content.get("class")
-        category = content.get("category")
-        if (
-            not isinstance(code, str)
-            or content.get("creator") != sender
-            or set(content) != {"code", "class", "category", "creator"}
-        ):
-            return None
-        allocated = await self._store.code(code)
-        if (
-            allocated is None
-            or allocated.creator != sender
-            or allocated.room_class != room_class
-            or allocated.category != category
-        ):
-            return None
-        return await self._register(
-            room_id, code, allocated.room_class, category, sender
-        )
-
-    async def register_direct(self, room_id: str, creator: str) -> RoomRow | None:
-        return await self._register(room_id, None, DIRECT, None, creator)
-
-    async def _register(
-        self,
-        room_id: str,
-        code: str | None,
-        room_class: str,
-        category: str | None,
-        creator: str,
-    ) -> RoomRow | None:
-        row = await self._store.register(
-            room_id, code, room_class, category, creator, self._now_ms()
-        )
-        if row is not None:
-            await self._audit.record(
-                creator,
-                "room.register",
-                room_id,
-                {"code": code, "class": room_class, "category": category},
-            )
-        return row
 
     # -- lookups --------------------------------------------------------------
 

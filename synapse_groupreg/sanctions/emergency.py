@@ -93,13 +93,15 @@ class Emergency:
         texts: RoomTextStore,
         audit: AuditLog,
         in_thread: InThread,
+        category_words: CategoryWords | None,
     ) -> None:
+        """`category_words`: a content-filter category's words and
+        exceptions, to select rooms by (None while the filter is off)."""
         self._sanctions = sanctions
         self._texts = texts
         self._audit = audit
         self._in_thread = in_thread
-        #: The content filter's lists, once the filter is wired in.
-        self.category_words: CategoryWords | None = None
+        self.category_words = category_words
 
     async def select(self, order: EmergencyOrder) -> list[Hit]:
         """The rooms the order hits: the intersection of its criteria,

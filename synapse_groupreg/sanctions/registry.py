@@ -3,8 +3,7 @@
 The registry (room classes, categories, registration codes) is another
 concern's; closing a room retires its code and lists it as closed there,
 the statements name the code, and emergency measures select rooms by class
-and category. `RegistryDirectory` answers over the room registry;
-`NoRegistry` stands in where there is none (tests of sanctions alone).
+and category. `RegistryDirectory` answers over the room registry.
 """
 
 from __future__ import annotations
@@ -51,23 +50,6 @@ class RoomDirectory(Protocol):
             SelectionUnavailable: the registry has no classes.
         """
         ...
-
-
-class NoRegistry:
-    """No room registry: rooms have no codes, classes or categories."""
-
-    async def describe(self, room_id: str) -> RegisteredRoom | None:
-        return None
-
-    async def mark_closed(self, room_id: str, actor: str, reason: str) -> None:
-        return None
-
-    async def select(
-        self, room_class: str | None, category: str | None
-    ) -> list[RegisteredRoom]:
-        raise SelectionUnavailable(
-            "room classes and categories are not available on this server"
-        )
 
 
 class RegistryDirectory:

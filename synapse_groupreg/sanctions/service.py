@@ -21,9 +21,9 @@ from synapse_groupreg.config.sanctions import (
     SanctionsConfig,
 )
 from synapse_groupreg.credit import CreditChange, CreditLedger
+from synapse_groupreg.matrix import MatrixRooms
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.sanctions.enforcement import SanctionsInForce
-from synapse_groupreg.sanctions.matrix import RoomActions
 from synapse_groupreg.sanctions.model import (
     NEEDS_DURATION,
     NOT_LIFTABLE,
@@ -56,7 +56,7 @@ class SanctionService:
         credit: CreditLedger,
         audit: AuditLog,
         notices: Notices,
-        rooms: RoomActions,
+        rooms: MatrixRooms,
         registry: RoomDirectory,
         statements: Statements,
         now_ms: Callable[[], int],

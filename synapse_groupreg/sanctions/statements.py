@@ -113,18 +113,10 @@ class Statements:
 
     def say(self, zh: str, en: str) -> str:
         """One line in the configured language(s)."""
-        return (
-            self._join([zh], [en])
-            if self._language is not Language.BILINGUAL
-            else (f"{zh} / {en}")
-        )
+        return self._language.pick(zh, en)
 
     def _join(self, zh: list[str], en: list[str]) -> str:
-        if self._language is Language.ZH_HANS:
-            return "\n".join(zh)
-        if self._language is Language.EN:
-            return "\n".join(en)
-        return "\n".join(zh) + "\n\n" + "\n".join(en)
+        return self._language.pick("\n".join(zh), "\n".join(en), joiner="\n\n")
 
     def _duration_lines(self, row: SanctionRow) -> tuple[str, str]:
         if row.action == "warn":

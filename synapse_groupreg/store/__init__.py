@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from synapse_groupreg.store import (
     audit,
     complaint_intake,
@@ -14,6 +16,7 @@ from synapse_groupreg.store import (
     keywords,
     netlog,
     notices,
+    room_texts,
     synapse_reports,
     verification,
 )
@@ -41,9 +44,6 @@ MIGRATIONS += (
     *class_requests_store.MIGRATIONS,
 )
 MIGRATIONS += (*keywords.MIGRATIONS, *content_hits.MIGRATIONS)
-# Credit, sanctions and the blacklist build their stores in
-# sanctions/wiring.py (they need Synapse's cache machinery); only their
-# schema is listed here.
 MIGRATIONS += (
     *credit_store.MIGRATIONS,
     *sanction_store.MIGRATIONS,
@@ -54,13 +54,15 @@ MIGRATIONS += complaints.MIGRATIONS
 
 
 class Store:
-    """The stores, sharing one database."""
+    """Every store of the module, sharing one database (those with cached
+    reads need its Synapse caches: see `CachedStore`)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, now_ms: Callable[[], int]) -> None:
         self.db = db
         self.audit = audit.AuditStore(db)
         self.notices = notices.NoticeStore(db)
         self.netlog = netlog.NetworkLogStore(db)
+        self.identity = identity_store.IdentityStore(db)
         self.verification = verification.VerificationStore(db)
         self.rooms = rooms_store.RoomStore(db)
         self.seats = seats_store.SeatStore(db)
@@ -68,6 +70,11 @@ class Store:
         self.class_requests = class_requests_store.ClassRequestStore(db)
         self.keywords = keywords.KeywordStore(db)
         self.content_hits = content_hits.ContentHitStore(db)
+        self.credit = credit_store.CreditStore(db)
+        self.sanctions = sanction_store.SanctionStore(db, now_ms)
+        self.blacklist = blacklist_store.BlacklistStore(db, now_ms)
+        self.violations = violation_store.ViolationStore(db)
+        self.room_texts = room_texts.RoomTextStore(db)
         self.complaints = complaints.ComplaintStore(db)
         self.complaint_intake = complaint_intake.IntakeStore(db)
         self.complaint_notices = complaint_notices.OutcomeNoticeStore(db)

@@ -46,6 +46,8 @@ class AuditRow:
 
 
 _COLUMNS = "seq, ts, actor, action, target, details, prev_hash, hash"
+#: The table an appender locks: entries from every process take turns.
+LOCKED = "groupreg_audit_log"
 
 
 def _row(t: tuple[Any, ...]) -> AuditRow:
@@ -67,21 +69,27 @@ class AuditStore:
         """
 
         def txn_fn(txn: Cursor) -> AuditRow:
-            self._db.lock_table(txn, "groupreg_audit_log")
-            txn.execute(
-                "SELECT seq, hash FROM groupreg_audit_log ORDER BY seq DESC LIMIT 1"
-            )
-            head = txn.fetchone()
-            seq, prev_hash = (int(head[0]) + 1, str(head[1])) if head else (1, "")
-            row = make_row(seq, prev_hash)
-            txn.execute(
-                f"INSERT INTO groupreg_audit_log ({_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                attrs.astuple(row),
-            )
-            return row
+            self._db.lock_table(txn, LOCKED)
+            return self.append_txn(txn, make_row)
 
         return await self._db.run("audit_append", txn_fn)
+
+    @staticmethod
+    def append_txn(txn: Cursor, make_row: Callable[[int, str], AuditRow]) -> AuditRow:
+        """`append` inside a transaction that has locked `LOCKED` (first,
+        and after any other table it locks)."""
+        txn.execute(
+            "SELECT seq, hash FROM groupreg_audit_log ORDER BY seq DESC LIMIT 1"
+        )
+        head = txn.fetchone()
+        seq, prev_hash = (int(head[0]) + 1, str(head[1])) if head else (1, "")
+        row = make_row(seq, prev_hash)
+        txn.execute(
+            f"INSERT INTO groupreg_audit_log ({_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            attrs.astuple(row),
+        )
+        return row
 
     async def page(
         self,

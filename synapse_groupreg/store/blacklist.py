@@ -7,16 +7,22 @@ expiry is a stored time the checks compare with the clock.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from synapse.util.caches.descriptors import cached
 
-from synapse_groupreg.store.database import Cursor, Database, Migration, warm_read
+from synapse_groupreg.store.database import (
+    CachedStore,
+    Cursor,
+    Database,
+    Migration,
+    warm_read,
+)
 
 if TYPE_CHECKING:
-    from synapse.util.clock import Clock
+    pass
 
 MIGRATIONS = (
     Migration(
@@ -107,7 +113,7 @@ class EntryFilter:
     until: int | None = None
 
 
-class BlacklistStore:
+class BlacklistStore(CachedStore):
     """The blacklist, and the entries in force cached for the checks.
 
     Args:
@@ -117,18 +123,10 @@ class BlacklistStore:
         now_ms: the clock.
     """
 
-    def __init__(
-        self,
-        db: Database,
-        server_name: str,
-        clock: Clock,
-        invalidate: Callable[[Any, tuple[Any, ...]], Awaitable[None]],
-        now_ms: Callable[[], int],
-    ) -> None:
-        self._db = db
-        self.server_name = server_name
-        self.clock = clock
-        self._invalidate = invalidate
+    CACHED = ("blacklist_in_force",)
+
+    def __init__(self, db: Database, now_ms: Callable[[], int]) -> None:
+        super().__init__(db)
         self._now_ms = now_ms
 
     async def get_in_force(self) -> tuple[BlacklistRow, ...]:

@@ -8,16 +8,21 @@ cannot drift or be missed by a stopped job.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from synapse.util.caches.descriptors import cached
 
-from synapse_groupreg.store.database import Cursor, Database, Migration, warm_read
+from synapse_groupreg.store.database import (
+    CachedStore,
+    Cursor,
+    Migration,
+    warm_read,
+)
 
 if TYPE_CHECKING:
-    from synapse.util.clock import Clock
+    pass
 
 MIGRATIONS = (
     Migration(
@@ -149,7 +154,7 @@ def _insert(txn: Cursor, user_id: str, now_ms: int, entry: NewEntry) -> LedgerRo
     return _row(row)
 
 
-class CreditStore:
+class CreditStore(CachedStore):
     """The ledger, and each user's head cached for the per-message path.
 
     Args:
@@ -158,17 +163,7 @@ class CreditStore:
         invalidate: `ModuleApi.invalidate_cache`, which reaches every worker.
     """
 
-    def __init__(
-        self,
-        db: Database,
-        server_name: str,
-        clock: Clock,
-        invalidate: Callable[[Any, tuple[Any, ...]], Awaitable[None]],
-    ) -> None:
-        self._db = db
-        self.server_name = server_name
-        self.clock = clock
-        self._invalidate = invalidate
+    CACHED = ("credit_head",)
 
     async def get_head(self, user_id: str) -> LedgerHead | None:
         """The cached head: no database when warm."""

@@ -10,6 +10,7 @@ tables without renumbering each other's steps.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
@@ -42,10 +43,25 @@ class Connection(Protocol):
     def close(self) -> None: ...
 
 
-#: How DDL differs between the engines; migrations write `{id}` and `{bytes}`.
+#: How DDL differs between the engines; migrations write `{id}` and `{bytes}`,
+#: and `{resync_blocks}` after giving `groupreg_code_blocks` an explicit id
+#: (SQLite's AUTOINCREMENT follows explicit ids by itself, a PostgreSQL
+#: sequence must be told).
 _DIALECT: dict[Engine, dict[str, str]] = {
-    "sqlite": {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "bytes": "BLOB"},
-    "postgres": {"id": "BIGSERIAL PRIMARY KEY", "bytes": "BYTEA"},
+    "sqlite": {
+        "id": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "bytes": "BLOB",
+        "resync_blocks": "SELECT 1",
+    },
+    "postgres": {
+        "id": "BIGSERIAL PRIMARY KEY",
+        "bytes": "BYTEA",
+        "resync_blocks": (
+            "SELECT setval(pg_get_serial_sequence('groupreg_code_blocks', 'block'),"
+            " COALESCE((SELECT MAX(block) FROM groupreg_code_blocks), 1),"
+            " (SELECT COUNT(*) > 0 FROM groupreg_code_blocks))"
+        ),
+    },
 }
 
 # Any 64-bit number will do, as long as it is ours alone: it serialises
@@ -78,6 +94,30 @@ class CacheSupport:
 _MISSING = object()
 
 
+class CachedStore:
+    """A store whose reads are Synapse `@cached` methods shared by every
+    worker: the one way such a store is built. It takes `server_name` and
+    `clock` (which `@cached` reads from the object it caches on) from the
+    database's caches and registers the methods named in `CACHED` with
+    Synapse, so that `_invalidate` reaches every worker."""
+
+    CACHED: tuple[str, ...] = ()
+
+    def __init__(self, db: Database) -> None:
+        if db.caches is None:
+            raise ValueError(f"{type(self).__name__} needs Synapse's caches")
+        self._db = db
+        self._caches = db.caches
+        self.server_name = db.caches.server_name
+        self.clock = db.caches.clock
+        for name in self.CACHED:
+            db.caches.register(getattr(self, name))
+
+    async def _invalidate(self, cached_method: Any, keys: tuple[Any, ...]) -> None:
+        """Drop `keys` of `cached_method` here and in every other worker."""
+        await self._caches.invalidate(cached_method, keys)
+
+
 async def warm_read(cached_method: Any, *args: Any) -> Any:
     """What a `@cached` method answers for `args`, straight from its cache
     when warm: without the Deferred and logcontext round trip a call costs
@@ -106,10 +146,16 @@ class Database:
         engine: Engine,
         run_interaction: Callable[..., Awaitable[Any]],
         caches: CacheSupport | None = None,
+        prepare: Callable[[Cursor], object] | None = None,
     ) -> None:
+        """`prepare`: schema work to do in the first transaction, for a
+        database that exists only on Synapse's own connection (in-memory
+        SQLite, where every new connection is a new, empty database)."""
         self.engine = engine
         self._run_interaction = run_interaction
         self.caches = caches
+        self._prepare = prepare
+        self._prepare_lock = threading.Lock()
 
     async def run(
         self,
@@ -121,10 +167,31 @@ class Database:
         """Run `func(txn, ...)` in one transaction; retried by Synapse on
         serialisation failures, so `func` must not have side effects outside
         the database."""
-        result: R = await self._run_interaction(
-            f"groupreg_{desc}", func, *args, **kwargs
-        )
+        if self._prepare is not None:
+            result: R = await self._run_interaction(
+                f"groupreg_{desc}", self._prepared, func, *args, **kwargs
+            )
+            return result
+        result = await self._run_interaction(f"groupreg_{desc}", func, *args, **kwargs)
         return result
+
+    def _prepared(
+        self, txn: Cursor, func: Callable[..., R], *args: Any, **kwargs: Any
+    ) -> R:
+        # Synapse's SQLite pool has one connection, so transactions run one
+        # at a time; the lock only makes that explicit. The work is done
+        # again until a transaction that did it commits, so it must be
+        # idempotent (migrations and seeds are).
+        with self._prepare_lock:
+            if self._prepare is not None:
+                self._prepare(txn)
+                # Synapse's LoggingTransaction runs this once it commits.
+                after: Any = txn
+                after.call_after(self._prepare_committed)
+        return func(txn, *args, **kwargs)
+
+    def _prepare_committed(self) -> None:
+        self._prepare = None
 
     def lock_table(self, txn: Cursor, table: str) -> None:
         """Serialise writers of `table` until the transaction ends.
@@ -152,47 +219,14 @@ def apply_migrations(
     A failed step rolls back the whole run, so a process never starts on a
     half-migrated schema.
     """
-    pending_by_component: dict[str, list[Migration]] = {}
-    for m in migrations:
-        pending_by_component.setdefault(m.component, []).append(m)
-
     cur = conn.cursor()
     if engine == "postgres":
         cur.execute("SELECT pg_advisory_lock(?)", (_MIGRATION_LOCK_KEY,))
         conn.commit()
     else:
         cur.execute("BEGIN IMMEDIATE")
-    applied: list[Migration] = []
     try:
-        cur.execute(
-            "CREATE TABLE IF NOT EXISTS groupreg_schema ("
-            " component TEXT PRIMARY KEY,"  # a store's name, e.g. 'audit'
-            " version INTEGER NOT NULL"  # the last step applied
-            ")"
-        )
-        cur.execute("SELECT component, version FROM groupreg_schema")
-        current = {row[0]: int(row[1]) for row in cur.fetchall()}
-        for component, steps in sorted(pending_by_component.items()):
-            have = current.get(component, 0)
-            for step in sorted(steps, key=lambda m: m.version):
-                if step.version <= have:
-                    continue
-                for statement in step.statements:
-                    cur.execute(render_ddl(engine, statement))
-                applied.append(step)
-                have = step.version
-            if have != current.get(component, 0):
-                if component in current:
-                    cur.execute(
-                        "UPDATE groupreg_schema SET version = ? WHERE component = ?",
-                        (have, component),
-                    )
-                else:
-                    cur.execute(
-                        "INSERT INTO groupreg_schema (component, version)"
-                        " VALUES (?, ?)",
-                        (component, have),
-                    )
+        applied = migrate_txn(cur, engine, migrations)
         conn.commit()
     except Exception:
         conn.rollback()
@@ -203,6 +237,46 @@ def apply_migrations(
             conn.commit()
     for step in applied:
         logger.info("groupreg schema: applied %s step %d", step.component, step.version)
+    return applied
+
+
+def migrate_txn(
+    cur: Cursor, engine: Engine, migrations: Iterable[Migration]
+) -> list[Migration]:
+    """Apply the steps not applied yet, inside a transaction that admits one
+    migrating process at a time; returns the steps applied."""
+    pending_by_component: dict[str, list[Migration]] = {}
+    for m in migrations:
+        pending_by_component.setdefault(m.component, []).append(m)
+    applied: list[Migration] = []
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS groupreg_schema ("
+        " component TEXT PRIMARY KEY,"  # a store's name, e.g. 'audit'
+        " version INTEGER NOT NULL"  # the last step applied
+        ")"
+    )
+    cur.execute("SELECT component, version FROM groupreg_schema")
+    current = {row[0]: int(row[1]) for row in cur.fetchall()}
+    for component, steps in sorted(pending_by_component.items()):
+        have = current.get(component, 0)
+        for step in sorted(steps, key=lambda m: m.version):
+            if step.version <= have:
+                continue
+            for statement in step.statements:
+                cur.execute(render_ddl(engine, statement))
+            applied.append(step)
+            have = step.version
+        if have != current.get(component, 0):
+            if component in current:
+                cur.execute(
+                    "UPDATE groupreg_schema SET version = ? WHERE component = ?",
+                    (have, component),
+                )
+            else:
+                cur.execute(
+                    "INSERT INTO groupreg_schema (component, version) VALUES (?, ?)",
+                    (component, have),
+                )
     return applied
 
 

@@ -14,10 +14,15 @@ import attrs
 from synapse.util.caches.descriptors import cached
 
 from synapse_groupreg.identity.documents import IdentityInputError, normalise_phone
-from synapse_groupreg.store.database import Cursor, Database, Migration, blob
+from synapse_groupreg.store.database import (
+    CachedStore,
+    Cursor,
+    Migration,
+    blob,
+)
 
 if TYPE_CHECKING:
-    from synapse.util.clock import Clock
+    pass
 
 MIGRATIONS = (
     Migration(
@@ -111,18 +116,18 @@ class LimitReached(Exception):
         self.held = held
 
 
-class IdentityStore:
+class IdentityStore(CachedStore):
     """The identities table, and the cached standing read on every message.
 
     Args:
-        db: the module's database.
-        server_name, clock: what Synapse's `@cached` needs on its object.
+        db: the module's database (with Synapse's caches).
     """
 
-    def __init__(self, db: Database, server_name: str, clock: Clock) -> None:
-        self._db = db
-        self.server_name = server_name
-        self.clock = clock
+    CACHED = ("standing",)
+
+    async def invalidate_standing(self, user_id: str) -> None:
+        """Drop the user's cached standing in every process."""
+        await self._invalidate(self.standing, (user_id,))
 
     async def get_standing(self, user_id: str) -> Standing:
         """The cached standing: no database when warm."""

@@ -322,33 +322,41 @@ def plant_seeds(
     else:
         cur.execute("LOCK TABLE groupreg_keyword_seeds IN EXCLUSIVE MODE")
     try:
-        cur.execute("SELECT name FROM groupreg_keyword_seeds")
-        seeded = {str(r[0]) for r in cur.fetchall()}
-        planted: list[str] = []
-        existing: list[CategoryLists] = []
-        for seed in seeds:
-            if seed.row.name in seeded:
-                current = _lists_of(cur, seed.row.name)
-                if current is not None:
-                    existing.append(current)
-                continue
-            cur.execute(
-                "INSERT INTO groupreg_keyword_seeds (name, seeded_ts) VALUES (?, ?)",
-                (seed.row.name, now_ms),
-            )
-            # A category an admin created before it was a seed is left as is.
-            if _lists_of(cur, seed.row.name) is not None:
-                continue
-            _upsert_category(cur, seed.row)
-            _replace_entries(cur, seed.row.name, WORD, seed.words)
-            _replace_entries(cur, seed.row.name, EXCEPTION, seed.exceptions)
-            planted.append(seed.row.name)
-        if planted:
-            _bump(cur)
+        result = plant_seeds_txn(cur, seeds, now_ms)
         conn.commit()
     except Exception:
         conn.rollback()
         raise
+    return result
+
+
+def plant_seeds_txn(
+    cur: Cursor, seeds: Sequence[CategoryLists], now_ms: int
+) -> tuple[list[str], list[CategoryLists]]:
+    """`plant_seeds` inside a transaction that serialises planters."""
+    cur.execute("SELECT name FROM groupreg_keyword_seeds")
+    seeded = {str(r[0]) for r in cur.fetchall()}
+    planted: list[str] = []
+    existing: list[CategoryLists] = []
+    for seed in seeds:
+        if seed.row.name in seeded:
+            current = _lists_of(cur, seed.row.name)
+            if current is not None:
+                existing.append(current)
+            continue
+        cur.execute(
+            "INSERT INTO groupreg_keyword_seeds (name, seeded_ts) VALUES (?, ?)",
+            (seed.row.name, now_ms),
+        )
+        # A category an admin created before it was a seed is left as is.
+        if _lists_of(cur, seed.row.name) is not None:
+            continue
+        _upsert_category(cur, seed.row)
+        _replace_entries(cur, seed.row.name, WORD, seed.words)
+        _replace_entries(cur, seed.row.name, EXCEPTION, seed.exceptions)
+        planted.append(seed.row.name)
+    if planted:
+        _bump(cur)
     return planted, existing
 
 

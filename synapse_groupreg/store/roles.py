@@ -50,6 +50,8 @@ MIGRATIONS = (
 
 CREATOR = "creator"
 ADMIN = "admin"
+#: The table a writer locks first (PostgreSQL: before its first query).
+LOCKED = "groupreg_room_roles"
 
 
 @attrs.frozen(slots=True)
@@ -109,54 +111,69 @@ class RoleStore:
         nothing: it arrived late and history is already past it."""
 
         def txn_fn(txn: Cursor) -> list[RoleChange] | None:
-            self._db.lock_table(txn, "groupreg_room_roles")
-            txn.execute(
-                "INSERT INTO groupreg_role_events (event_id, room_id, stream_ordering)"
-                " VALUES (?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-                (event_id, room_id, stream_ordering),
+            self._db.lock_table(txn, LOCKED)
+            return self.record_txn(
+                txn, room_id, event_id, stream_ordering, ts, role, holders
             )
-            if txn.rowcount != 1:
-                return None
-            txn.execute(
-                "SELECT MAX(stream_ordering) FROM groupreg_role_events"
-                " WHERE room_id = ? AND event_id <> ?",
-                (room_id, event_id),
-            )
-            latest = txn.fetchone()
-            newest = latest[0] if latest is not None else None
-            if role == ADMIN and newest is not None and int(newest) > stream_ordering:
-                return []
-            txn.execute(
-                "SELECT user_id, power_level FROM groupreg_room_roles"
-                " WHERE room_id = ? AND role = ? AND until_ts IS NULL",
-                (room_id, role),
-            )
-            current = {str(r[0]): r[1] for r in txn.fetchall()}
-            changes: list[RoleChange] = []
-            for user_id, level in current.items():
-                if user_id in holders and holders[user_id] == level:
-                    continue
-                txn.execute(
-                    "UPDATE groupreg_room_roles SET until_ts = ?, until_event = ?"
-                    " WHERE room_id = ? AND user_id = ? AND role = ?"
-                    " AND until_ts IS NULL",
-                    (ts, event_id, room_id, user_id, role),
-                )
-                if user_id not in holders:
-                    changes.append(RoleChange(user_id, role, "revoked", level))
-            for user_id, level in holders.items():
-                if user_id in current and current[user_id] == level:
-                    continue
-                txn.execute(
-                    f"INSERT INTO groupreg_room_roles ({_COLUMNS})"
-                    " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
-                    (room_id, user_id, role, level, ts, event_id),
-                )
-                change = "changed" if user_id in current else "granted"
-                changes.append(RoleChange(user_id, role, change, level))
-            return changes
 
         return await self._db.run("record_roles", txn_fn)
+
+    def record_txn(
+        self,
+        txn: Cursor,
+        room_id: str,
+        event_id: str,
+        stream_ordering: int,
+        ts: int,
+        role: str,
+        holders: Mapping[str, int | None],
+    ) -> list[RoleChange] | None:
+        """`record` inside a transaction that has locked `LOCKED` first."""
+        txn.execute(
+            "INSERT INTO groupreg_role_events (event_id, room_id, stream_ordering)"
+            " VALUES (?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+            (event_id, room_id, stream_ordering),
+        )
+        if txn.rowcount != 1:
+            return None
+        txn.execute(
+            "SELECT MAX(stream_ordering) FROM groupreg_role_events"
+            " WHERE room_id = ? AND event_id <> ?",
+            (room_id, event_id),
+        )
+        latest = txn.fetchone()
+        newest = latest[0] if latest is not None else None
+        if role == ADMIN and newest is not None and int(newest) > stream_ordering:
+            return []
+        txn.execute(
+            "SELECT user_id, power_level FROM groupreg_room_roles"
+            " WHERE room_id = ? AND role = ? AND until_ts IS NULL",
+            (room_id, role),
+        )
+        current = {str(r[0]): r[1] for r in txn.fetchall()}
+        changes: list[RoleChange] = []
+        for user_id, level in current.items():
+            if user_id in holders and holders[user_id] == level:
+                continue
+            txn.execute(
+                "UPDATE groupreg_room_roles SET until_ts = ?, until_event = ?"
+                " WHERE room_id = ? AND user_id = ? AND role = ?"
+                " AND until_ts IS NULL",
+                (ts, event_id, room_id, user_id, role),
+            )
+            if user_id not in holders:
+                changes.append(RoleChange(user_id, role, "revoked", level))
+        for user_id, level in holders.items():
+            if user_id in current and current[user_id] == level:
+                continue
+            txn.execute(
+                f"INSERT INTO groupreg_room_roles ({_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
+                (room_id, user_id, role, level, ts, event_id),
+            )
+            change = "changed" if user_id in current else "granted"
+            changes.append(RoleChange(user_id, role, change, level))
+        return changes
 
     async def history(self, room_id: str) -> list[RoleRow]:
         """Every role anyone held in the room, in the order they got it."""

@@ -9,7 +9,7 @@ from typing import Any, cast
 import attrs
 from synapse.util.caches.descriptors import cached
 
-from synapse_groupreg.store.database import Cursor, Database, Migration
+from synapse_groupreg.store.database import CachedStore, Cursor, Migration
 
 MIGRATIONS = (
     Migration(
@@ -52,7 +52,33 @@ MIGRATIONS = (
             "CREATE INDEX groupreg_rooms_class ON groupreg_rooms (room_class, status)",
         ),
     ),
+    Migration(
+        "rooms",
+        2,
+        (
+            # Serial numbers are handed out in blocks, one block per process
+            # at a time, so creating a room costs no transaction for its
+            # code: block b holds serials (b-1)*SERIAL_BLOCK+1 .. b*SERIAL_BLOCK.
+            """
+            CREATE TABLE groupreg_code_blocks (
+                block {id},                 -- never reused, like the serials in it
+                instance TEXT NOT NULL,     -- the Synapse process that took it
+                taken_ts BIGINT NOT NULL
+            )
+            """,
+            # Codes allocated one by one before blocks existed keep their
+            # serials: the first block starts after the highest of them.
+            "INSERT INTO groupreg_code_blocks (block, instance, taken_ts)"
+            " SELECT m, 'before blocks', 0 FROM"
+            " (SELECT (MAX(serial) + 15) / 16 AS m FROM groupreg_codes) AS t"
+            " WHERE m IS NOT NULL",
+            "{resync_blocks}",
+        ),
+    ),
 )
+
+#: Serials in one block (the `16` in the migration above).
+SERIAL_BLOCK = 16
 
 ACTIVE = "active"
 CLOSED = "closed"
@@ -89,16 +115,16 @@ class RoomRow:
 
 
 @attrs.frozen(slots=True)
-class CodeRow:
-    """A code as allocated, before or after its room exists."""
+class IssuedCode:
+    """A code handed out for a room about to be created, before its room
+    exists (the creator's reservation of it is a row of `groupreg_codes`)."""
 
     serial: int
     code: str
     creator: str
     room_class: str
     category: str | None
-    allocated_ts: int
-    room_id: str | None
+    issued_ts: int
 
 
 _ROOM_COLUMNS = (
@@ -111,105 +137,101 @@ def _room(t: tuple[Any, ...]) -> RoomRow:
     return RoomRow(*t)
 
 
-class RoomStore:
+class RoomStore(CachedStore):
     """The registry's tables. `room()` is read on every membership check and
     cached in every process; each write that changes it invalidates it on
     all workers."""
 
-    def __init__(self, db: Database) -> None:
-        if db.caches is None:
-            raise ValueError("the room registry needs Synapse's caches")
-        self._db = db
-        # @cached reads these two attributes from the object it caches on.
-        self.server_name = db.caches.server_name
-        self.clock = db.caches.clock
-        db.caches.register(self._cached_room)
+    CACHED = ("_cached_room",)
 
-    async def _invalidate(self, room_id: str) -> None:
-        assert self._db.caches is not None
-        await self._db.caches.invalidate(self._cached_room, (room_id,))
+    async def _forget(self, room_id: str) -> None:
+        await self._invalidate(self._cached_room, (room_id,))
 
     # -- codes --------------------------------------------------------------
 
-    async def allocate_code(
-        self,
-        make_code: Callable[[int], str],
-        creator: str,
-        room_class: str,
-        category: str | None,
-        now_ms: int,
-    ) -> str:
-        """Take the next serial number and make a code of it with `make_code`.
-        The serial comes from the table's own sequence, which neither engine
-        ever hands out twice, even after rows are deleted."""
+    async def take_serial_block(self, instance: str, now_ms: int) -> range:
+        """A fresh block of serial numbers for this process to hand out. The
+        block number comes from the table's own sequence, which neither
+        engine ever hands out twice, so no serial is ever given twice."""
 
-        def txn_fn(txn: Cursor) -> str:
+        def txn_fn(txn: Cursor) -> int:
             txn.execute(
-                "INSERT INTO groupreg_codes"
-                " (creator, room_class, category, allocated_ts)"
-                " VALUES (?, ?, ?, ?) RETURNING serial",
-                (creator, room_class, category, now_ms),
+                "INSERT INTO groupreg_code_blocks (instance, taken_ts)"
+                " VALUES (?, ?) RETURNING block",
+                (instance, now_ms),
             )
             row = txn.fetchone()
             assert row is not None
-            serial = int(row[0])
-            code = make_code(serial)
-            txn.execute(
-                "UPDATE groupreg_codes SET code = ? WHERE serial = ?", (code, serial)
-            )
-            return code
+            return int(row[0])
 
-        return await self._db.run("allocate_code", txn_fn)
-
-    async def code(self, code: str) -> CodeRow | None:
-        def txn_fn(txn: Cursor) -> CodeRow | None:
-            txn.execute(
-                "SELECT serial, code, creator, room_class, category, allocated_ts,"
-                " room_id FROM groupreg_codes WHERE code = ?",
-                (code,),
-            )
-            row = txn.fetchone()
-            return CodeRow(*row) if row else None
-
-        return await self._db.run("code", txn_fn)
+        block = await self._db.run("take_serial_block", txn_fn)
+        return range((block - 1) * SERIAL_BLOCK + 1, block * SERIAL_BLOCK + 1)
 
     # -- rooms --------------------------------------------------------------
 
-    async def register(
+    def register_txn(
         self,
+        txn: Cursor,
         room_id: str,
-        code: str | None,
+        code: IssuedCode | None,
         room_class: str,
         category: str | None,
         creator: str,
         now_ms: int,
     ) -> RoomRow | None:
-        """Register a new room, binding its code. None if the code is not
-        free for it (unknown, already given to a room, or another creator's)."""
-
-        def txn_fn(txn: Cursor) -> RoomRow | None:
-            if code is not None:
-                txn.execute(
-                    "UPDATE groupreg_codes SET room_id = ?, held_until = NULL"
-                    " WHERE code = ? AND room_id IS NULL AND creator = ?",
-                    (room_id, code, creator),
-                )
-                if txn.rowcount != 1:
-                    return None
-            row = RoomRow(
-                room_id, code, room_class, category, creator, now_ms, ACTIVE, now_ms
-            )
+        """Register a new room inside `txn`, binding its code (the creator's
+        reservation of it, or a new row for creations nobody reserved: server
+        admins'). None if the code is not free for it (given to another room
+        or another creator). The caller invalidates `room` for `room_id`."""
+        if code is not None:
             txn.execute(
-                f"INSERT INTO groupreg_rooms ({_ROOM_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                attrs.astuple(row),
+                "UPDATE groupreg_codes SET room_id = ?, held_until = NULL"
+                " WHERE code = ? AND room_id IS NULL AND creator = ?",
+                (room_id, code.code, creator),
             )
-            return row
-
-        row = await self._db.run("register_room", txn_fn)
-        if row is not None:
-            await self._invalidate(room_id)
+            if txn.rowcount != 1:
+                txn.execute("SELECT 1 FROM groupreg_codes WHERE code = ?", (code.code,))
+                if txn.fetchone() is not None:
+                    return None
+                txn.execute(
+                    "INSERT INTO groupreg_codes (serial, code, creator, room_class,"
+                    " category, allocated_ts, room_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        code.serial,
+                        code.code,
+                        creator,
+                        code.room_class,
+                        code.category,
+                        code.issued_ts,
+                        room_id,
+                    ),
+                )
+        txn.execute("SELECT 1 FROM groupreg_rooms WHERE room_id = ?", (room_id,))
+        if txn.fetchone() is not None:
+            return None
+        row = RoomRow(
+            room_id,
+            code.code if code is not None else None,
+            room_class,
+            category,
+            creator,
+            now_ms,
+            ACTIVE,
+            now_ms,
+        )
+        txn.execute(
+            f"INSERT INTO groupreg_rooms ({_ROOM_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            attrs.astuple(row),
+        )
         return row
+
+    async def registered(self, row: RoomRow) -> None:
+        """After `register_txn` committed: every process forgets what it knew
+        of the room (nothing, or that it was not registered), and this one
+        knows it at once."""
+        await self._forget(row.room_id)
+        self._cached_room.prefill((row.room_id,), row)
 
     async def room(self, room_id: str) -> RoomRow | None:
         """The registered room, from this process's cache when warm."""
@@ -282,7 +304,7 @@ class RoomStore:
             )
 
         await self._db.run("set_room_class", txn_fn)
-        await self._invalidate(room_id)
+        await self._forget(room_id)
 
     async def carry_over(
         self, old_room_id: str, new_room_id: str, now_ms: int
@@ -328,8 +350,8 @@ class RoomStore:
 
         new = await self._db.run("carry_over_room", txn_fn)
         if new is not None:
-            await self._invalidate(old_room_id)
-            await self._invalidate(new_room_id)
+            await self._forget(old_room_id)
+            await self._forget(new_room_id)
         return new
 
     async def close(self, room_id: str, now_ms: int) -> bool:
@@ -352,5 +374,5 @@ class RoomStore:
             return True
 
         closed = await self._db.run("close_room", txn_fn)
-        await self._invalidate(room_id)
+        await self._forget(room_id)
         return closed

@@ -8,16 +8,22 @@ sanction ends by itself without any job running.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from synapse.util.caches.descriptors import cached
 
-from synapse_groupreg.store.database import Cursor, Database, Migration, warm_read
+from synapse_groupreg.store.database import (
+    CachedStore,
+    Cursor,
+    Database,
+    Migration,
+    warm_read,
+)
 
 if TYPE_CHECKING:
-    from synapse.util.clock import Clock
+    pass
 
 MIGRATIONS = (
     Migration(
@@ -146,7 +152,7 @@ class SanctionFilter:
     until: int | None = None
 
 
-class SanctionStore:
+class SanctionStore(CachedStore):
     """Sanctions, and the ones in force cached for the per-event checks.
 
     Args:
@@ -155,18 +161,10 @@ class SanctionStore:
         invalidate: `ModuleApi.invalidate_cache`, which reaches every worker.
     """
 
-    def __init__(
-        self,
-        db: Database,
-        server_name: str,
-        clock: Clock,
-        invalidate: Callable[[Any, tuple[Any, ...]], Awaitable[None]],
-        now_ms: Callable[[], int],
-    ) -> None:
-        self._db = db
-        self.server_name = server_name
-        self.clock = clock
-        self._invalidate = invalidate
+    CACHED = ("sanctions_in_force",)
+
+    def __init__(self, db: Database, now_ms: Callable[[], int]) -> None:
+        super().__init__(db)
         self._now_ms = now_ms
 
     # -- the per-event path ---------------------------------------------------

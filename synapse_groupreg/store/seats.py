@@ -31,6 +31,7 @@ from typing import TypeVar
 import attrs
 
 from synapse_groupreg.store.database import Cursor, Database, Migration
+from synapse_groupreg.store.rooms import IssuedCode
 
 MIGRATIONS = (
     Migration(
@@ -168,30 +169,29 @@ class SeatStore:
 
     async def reserve_creation(
         self,
-        code: str,
-        creator: str,
-        room_class: str,
+        code: IssuedCode,
         now_ms: int,
         held_until: int,
         decide: Callable[[CreationCounts], T | None],
     ) -> T | None:
         """The same for a room being created: its code counts against the
-        creator's caps until the room is registered or the hold expires."""
+        creator's caps from now until the room is registered or the hold
+        expires (the code's row is written here, reserved for its creator)."""
+        creator, room_class = code.creator, code.room_class
 
         def txn_fn(txn: Cursor) -> T | None:
             self._db.lock_table(txn, "groupreg_seats")
-            created_args = (creator, _DIRECT, now_ms, code)
             created = _count(
                 txn,
                 "SELECT COUNT(*) FROM groupreg_rooms"
                 " WHERE creator = ? AND status = 'active' AND room_class <> ?",
-                created_args[:2],
+                (creator, _DIRECT),
             ) + _count(
                 txn,
                 "SELECT COUNT(*) FROM groupreg_codes WHERE creator = ?"
                 " AND room_class <> ? AND room_id IS NULL AND held_until > ?"
                 " AND code <> ?",
-                created_args,
+                (creator, _DIRECT, now_ms, code.code),
             )
             in_class = _count(
                 txn,
@@ -203,15 +203,25 @@ class SeatStore:
                 "SELECT COUNT(*) FROM groupreg_codes WHERE creator = ?"
                 " AND room_class = ? AND room_id IS NULL AND held_until > ?"
                 " AND code <> ?",
-                (creator, room_class, now_ms, code),
+                (creator, room_class, now_ms, code.code),
             )
             joined = self._joined(txn, creator, "", now_ms)
             answer = decide(CreationCounts(created, in_class, joined))
             if answer is not None:
                 return answer
             txn.execute(
-                "UPDATE groupreg_codes SET held_until = ? WHERE code = ?",
-                (held_until, code),
+                "INSERT INTO groupreg_codes (serial, code, creator, room_class,"
+                " category, allocated_ts, held_until) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (code) DO UPDATE SET held_until = excluded.held_until",
+                (
+                    code.serial,
+                    code.code,
+                    creator,
+                    room_class,
+                    code.category,
+                    code.issued_ts,
+                    held_until,
+                ),
             )
             return None
 

@@ -24,11 +24,18 @@ SERVER = "memory.example"
 
 
 class MemoryDatabase:
-    def __init__(self) -> None:
+    def __init__(self, migrate: bool = True) -> None:
         self.conn = sqlite3.connect(":memory:")
-        apply_migrations(self.conn, "sqlite", MIGRATIONS)
+        self.migrations = MIGRATIONS
+        if migrate:
+            apply_migrations(self.conn, "sqlite", MIGRATIONS)
         #: Store transactions run so far.
         self.transactions = 0
+
+    @classmethod
+    def empty(cls) -> MemoryDatabase:
+        """A database with no schema yet (for migration tests)."""
+        return cls(migrate=False)
 
     async def run_interaction(
         self, desc: str, func: Callable[..., Any], *args: Any, **kwargs: Any
@@ -46,15 +53,18 @@ class MemoryDatabase:
             cur.close()
 
 
-def memory_store() -> tuple[Store, MemoryDatabase, Clock]:
-    memory = MemoryDatabase()
+def memory_store(
+    memory: MemoryDatabase | None = None,
+) -> tuple[Store, MemoryDatabase, Clock]:
+    memory = memory or MemoryDatabase()
     clock = Clock(reactor, server_name=SERVER)
 
     async def invalidate(func: Any, keys: tuple[Any, ...]) -> None:
         func.invalidate(keys)
 
     caches = CacheSupport(SERVER, clock, lambda func: None, invalidate)
-    return Store(Database("sqlite", memory.run_interaction, caches)), memory, clock
+    database = Database("sqlite", memory.run_interaction, caches)
+    return Store(database, lambda: int(clock.time_msec())), memory, clock
 
 
 def resolve(coro: Coroutine[Any, Any, T]) -> T:

@@ -3,6 +3,7 @@ without Synapse."""
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Any, cast
 
 from synapse_groupreg.config import Language
@@ -16,9 +17,10 @@ from synapse_groupreg.content.entries import (
 from synapse_groupreg.content.filter import ContentFilter
 from synapse_groupreg.content.hits import HitLog
 from synapse_groupreg.content.lists import KeywordLists, Snapshot
-from synapse_groupreg.reasons import Reason, message
+from synapse_groupreg.reasons import Reason, Refusal, message
 from synapse_groupreg.store.content_hits import HitRow
 from synapse_groupreg.store.keywords import CategoryLists, CategoryRow
+from tests.support.memory import resolve
 
 
 def _category(
@@ -59,6 +61,12 @@ def _filter() -> tuple[ContentFilter, _Hits]:
     return content_filter, hits
 
 
+def _enforce(refusal: Refusal | None) -> None:
+    """What the dispatcher does with an enforced refusal: run its `then`."""
+    assert refusal is not None and refusal.then is not None
+    resolve(cast(Coroutine[Any, Any, None], refusal.then()))
+
+
 def test_block_refuses_naming_category_and_place_never_the_word() -> None:
     """C2: 403 PROHIBITED_CONTENT with the category's label and the field."""
     content_filter, hits = _filter()
@@ -71,6 +79,9 @@ def test_block_refuses_naming_category_and_place_never_the_word() -> None:
         assert "开奖" not in text
     assert "gambling-en, in the message" in message(refusal, Language.EN)
     assert "gambling-zh，位置：消息" in message(refusal, Language.ZH_HANS)
+    # Recorded only once the refusal takes effect (not in observe mode).
+    assert hits.rows == []
+    _enforce(refusal)
     (row,) = hits.rows
     # A refused event never exists: the record has no event id.
     assert (row.action, row.event_id, row.keyword, row.list_version) == (
@@ -98,6 +109,7 @@ def test_block_wins_over_review_and_drops_it() -> None:
         [("body", "刷单返利"), ("filename", "开奖.txt")], "@a:hs", event_id="$e"
     )
     assert refusal is not None
+    _enforce(refusal)
     assert [r.action for r in hits.rows] == ["block"]
     assert hits.rows[0].field == "filename"
 
@@ -166,8 +178,8 @@ def test_a_display_name_change_is_one_record_not_one_per_room() -> None:
     content_filter, hits = _filter()
     for room in ("!a:hs", "!b:hs", "!c:hs"):
         refusal = content_filter.check([("displayname", "开奖王")], "@u:hs", room)
-        assert refusal is not None
+        _enforce(refusal)
     assert len(hits.rows) == 1
-    content_filter.check([("body", "开奖")], "@u:hs", "!a:hs")
-    content_filter.check([("body", "开奖")], "@u:hs", "!a:hs")
+    _enforce(content_filter.check([("body", "开奖")], "@u:hs", "!a:hs"))
+    _enforce(content_filter.check([("body", "开奖")], "@u:hs", "!a:hs"))
     assert len(hits.rows) == 3  # messages are each their own act

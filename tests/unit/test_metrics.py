@@ -7,8 +7,8 @@ import time
 
 from prometheus_client import REGISTRY
 
-from synapse_groupreg.checks import UNAVAILABLE, Guard
 from synapse_groupreg.config import parse_config
+from synapse_groupreg.dispatch import UNAVAILABLE, Guard
 from synapse_groupreg.reasons import Reason, Refusal
 
 
