@@ -19,6 +19,15 @@ import attrs
 from synapse.config._base import ConfigError
 
 from synapse_groupreg import __version__, hs
+from synapse_groupreg.adoption import (
+    Adoption,
+    AdoptionReport,
+    AdoptionServices,
+    ObservationLog,
+)
+from synapse_groupreg.adoption.observations import (
+    FLUSH_INTERVAL_MS as _OBSERVED_FLUSH_MS,
+)
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.blacklist.service import Blacklist, NoPersons, PersonEntries
 from synapse_groupreg.checks import ORDER
@@ -51,6 +60,7 @@ from synapse_groupreg.identity.transport import provider_client
 from synapse_groupreg.identity.vault import KeyFileError, load_vault
 from synapse_groupreg.jobs import Job
 from synapse_groupreg.matrix import MatrixRooms
+from synapse_groupreg.metrics import AdoptionGauges
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.rooms.accountability import Accountability
@@ -230,6 +240,28 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         else None
     )
 
+    adoption = AdoptionServices(
+        job=Adoption(
+            api,
+            config,
+            store.adoption,
+            registry,
+            matrix,
+            sanctions,
+            audit,
+            now_ms,
+            AdoptionGauges(api.server_name),
+        ),
+        report=AdoptionReport(
+            config,
+            store.adoption,
+            api.server_name,
+            notices.bot_user_id,
+            hs.consent_version(api),
+        ),
+        observations=ObservationLog(store.adoption, now_ms),
+    )
+
     exports: dict[str, SectionSource] = {"audit": audit.records}
     if netlog is not None:
         exports["network"] = netlog.records
@@ -258,6 +290,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         matrix=matrix,
         moves=moves,
         content=content,
+        adoption=adoption,
         identity=identity,
         selfservice=selfservice,
         complaints=complaints,
@@ -305,6 +338,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         audit,
         FactSources(registry, matrix),
         matrix.remove,
+        adoption.observations,
     )
 
     # -- background jobs ---------------------------------------------------------
@@ -336,6 +370,19 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
             Job("groupreg_netlog_purge", netlog.purge, config.logs.purge_interval_ms),
         ]
     jobs += content_jobs(config, content, audit, start, now_ms)
+    jobs.append(
+        Job(
+            "groupreg_observed_flush",
+            adoption.observations.flush,
+            _OBSERVED_FLUSH_MS,
+            everywhere=True,
+        )
+    )
+    if config.adoption.enabled:
+        jobs += [
+            Job("groupreg_adoption", adoption.job.run, None),
+            Job("groupreg_adoption", adoption.job.run, config.adoption.interval_ms),
+        ]
     if complaints is not None:
         jobs += complaint_jobs(complaints, api.server_name)
     return Composition(services, dispatcher, tuple(jobs))

@@ -198,6 +198,21 @@ async def remove_local_members(
     return list(result["kicked_users"]), list(result["failed_to_kick_users"])
 
 
+async def user_deactivated(api: ModuleApi, user_id: str) -> bool:
+    """Whether a local account exists and is deactivated."""
+    store: Any = homeserver(api).get_datastores().main
+    user = await store.get_user_by_id(user_id)
+    return user is not None and bool(user.is_deactivated)
+
+
+async def reactivate(api: ModuleApi, user_id: str) -> None:
+    """Bring a deactivated account back (the module API has no call for it):
+    Synapse's own `DeactivateAccountHandler.activate_account`, what the
+    admin API's `PUT /_synapse/admin/v2/users` with `deactivated: false`
+    runs (synapse/handlers/deactivate_account.py)."""
+    await homeserver(api).get_deactivate_account_handler().activate_account(user_id)
+
+
 def signing_key(api: ModuleApi) -> Any:
     """The homeserver's ed25519 signing key (signs exports, F3)."""
     return homeserver(api).signing_key

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from synapse.api.errors import SynapseError
@@ -133,9 +133,9 @@ class MatrixRooms:
 
     # -- acting for the room ---------------------------------------------------
 
-    async def publish(self, room: RoomRow) -> bool:
-        """Send the registry's facts as `org.groupreg.room`; False if no
-        member with the power to send it could."""
+    async def publish(self, room: RoomRow) -> str | None:
+        """Send the registry's facts as `org.groupreg.room`; the member it
+        was sent as, or None if no member with the power to send it could."""
         for sender in await self._senders(room.room_id, room.creator):
             try:
                 await self._api.create_and_send_event_into_room(
@@ -147,7 +147,7 @@ class MatrixRooms:
                         "content": row_state(room),
                     }
                 )
-                return True
+                return sender
             except SynapseError as e:
                 logger.info(
                     "could not update %s in %s as %s: %s",
@@ -161,7 +161,15 @@ class MatrixRooms:
             room.room_id,
             ROOM_STATE,
         )
-        return False
+        return None
+
+    async def registration_state(self, room_id: str) -> dict[str, Any] | None:
+        """The room's `org.groupreg.room` content, or None if it has none."""
+        state = await self._api.get_room_state(room_id, [(ROOM_STATE, "")])
+        event = state.get((ROOM_STATE, ""))
+        if event is None:
+            return None
+        return {k: event.content.get(k) for k in event.content}
 
     async def remove(self, room_id: str, user_id: str, reason: str) -> bool:
         """Remove (kick, or withdraw the invite of) a member the rules do not

@@ -109,3 +109,27 @@ class ComplaintGauges:
             gauge.set(open_.get(kind, 0))
         for kind, gauge in self._overdue.items():
             gauge.set(overdue.get(kind, 0))
+
+
+# -- adoption (H1) --------------------------------------------------------------
+
+ADOPTION_ROOMS = Gauge(
+    "groupreg_adoption_rooms",
+    "Rooms that existed before the module, by adoption state"
+    " (registered, pending, skipped, failed)",
+    ["state", SERVER_NAME_LABEL],
+)
+
+
+class AdoptionGauges:
+    """Adoption's progress, set by the background job that adopts (on one
+    instance only)."""
+
+    STATES = ("registered", "pending", "skipped", "failed")
+
+    def __init__(self, server_name: str) -> None:
+        self._gauges = {s: ADOPTION_ROOMS.labels(s, server_name) for s in self.STATES}
+
+    def set(self, counts: Mapping[str, int]) -> None:
+        for state, gauge in self._gauges.items():
+            gauge.set(counts.get(state, 0))

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from synapse.types import UserID
+
 from synapse_groupreg import hs
 from synapse_groupreg.config import NoticesConfig
 from synapse_groupreg.store.notices import NoticeStore
@@ -40,10 +42,18 @@ class Notices:
         return user_id == self.bot_user_id
 
     async def ensure_bot(self) -> None:
-        """Register the bot account if it does not exist yet (idempotent)."""
+        """Register the bot account if it does not exist yet, and bring it
+        back if it was deactivated (`groupreg uninstall` does that, and an
+        operator who loads the module again wants a clean start). Idempotent."""
         if self._bot_ready:
             return
-        if await self._api.check_user_exists(self.bot_user_id) is None:
+        if await hs.user_deactivated(self._api, self.bot_user_id):
+            await hs.reactivate(self._api, self.bot_user_id)
+            await self._api.set_displayname(
+                UserID.from_string(self.bot_user_id), self._config.display_name
+            )
+            logger.info("reactivated the notice bot %s", self.bot_user_id)
+        elif await self._api.check_user_exists(self.bot_user_id) is None:
             try:
                 await self._api.register_user(
                     self._config.bot_localpart, self._config.display_name

@@ -4,7 +4,7 @@ A check returns a `Refusal` (or `None` to allow). This file owns the wording
 the Element user reads, in Simplified Chinese and English (G3), and the one
 conversion from a refusal to the error Synapse sends: HTTP 403, errcode
 M_FORBIDDEN, the message as `error`, and the machine-readable reason beside
-it as `org.groupreg.reason` (API.md, "Refusals").
+it as `org.groupreg.reason` (docs/openapi.yaml, the refusal schema).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 import attrs
 from synapse.module_api import ModuleApi
 
+from synapse_groupreg.adoption import AdoptionServices
 from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.blacklist.service import Blacklist
 from synapse_groupreg.complaints.service import ComplaintService
@@ -68,6 +69,8 @@ class Services:
     moves: ClassMoves
     #: The prohibited-content filter (C1-C4, C6): lists, decision, hits.
     content: ContentServices
+    #: Adopting an existing server: the job, its report, observe mode (H1-H5).
+    adoption: AdoptionServices
     #: Real-name identity (A1-A8), None when real-name is off. Also
     #: `identity_levels` then; `person_hash_of` is the blacklist's handle.
     identity: IdentityService | None = None

@@ -242,9 +242,12 @@ class RoomChecks:
             return None
         if event_type not in (ENCRYPTION, ENCRYPTED):
             return None
-        room_class = self._registry.class_of(await facts.room())
+        room = await facts.room()
+        room_class = self._registry.class_of(room)
         if self._config.allows_encryption(room_class):
             return None
+        if room is not None and room.encryption_exception:
+            return None  # H3: encrypted before adoption, kept working
         return Refusal(
             Reason.ENCRYPTION_FORBIDDEN, {"room_class": class_name(room_class)}
         )

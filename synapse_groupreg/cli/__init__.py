@@ -21,7 +21,14 @@ import sys
 import urllib.error
 from collections.abc import Sequence
 
-from synapse_groupreg.cli import complaints, content, identity, records, sanctions
+from synapse_groupreg.cli import (
+    adoption,
+    complaints,
+    content,
+    identity,
+    records,
+    sanctions,
+)
 from synapse_groupreg.cli.client import ADMIN_PREFIX, AdminClient, ApiError, Command
 
 __all__ = ["ADMIN_PREFIX", "AdminClient", "ApiError", "build_parser", "main"]
@@ -47,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_commands(commands)
     sanctions.add_commands(commands)
     complaints.add_commands(commands)
+    adoption.add_commands(commands)
     return parser
 
 
@@ -64,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except urllib.error.URLError as e:
         print(f"cannot reach {args.url}: {e.reason}", file=sys.stderr)
+        return 1
+    except adoption.UninstallRefused as e:
+        print(f"uninstall refused: {e}", file=sys.stderr)
         return 1
     print(json.dumps(answer, ensure_ascii=False, indent=2))
     return 0

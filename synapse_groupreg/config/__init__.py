@@ -19,6 +19,7 @@ import attrs
 from synapse.config._base import ConfigError
 
 from synapse_groupreg.config._reader import Section, parse_duration_ms
+from synapse_groupreg.config.adoption import AdoptionConfig
 from synapse_groupreg.config.complaints import ComplaintsConfig
 from synapse_groupreg.config.content import ContentConfig
 from synapse_groupreg.config.credit import CreditConfig
@@ -75,7 +76,7 @@ class FailMode(str, enum.Enum):
 
 
 #: The checks whose failure mode can be set one by one under `fail:`. Each
-#: names a concern of REQUIREMENTS.md; a callback may run several of them.
+#: names a concern of docs/requirements.md; a stage may run several of them.
 CHECKS = (
     "identity",
     "covenant",
@@ -202,6 +203,8 @@ class GroupRegConfig:
     rooms: RoomsConfig
     content: ContentConfig
     complaints: ComplaintsConfig
+    #: Taking over rooms that exist before the module (H1-H5).
+    adoption: AdoptionConfig
 
     @property
     def real_name(self) -> bool:
@@ -252,6 +255,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         rooms=RoomsConfig.read(root.section("rooms"), profile is Profile.CN),
         content=ContentConfig.read(root.section("content"), cn=profile is Profile.CN),
         complaints=ComplaintsConfig.read(root.section("complaints")),
+        adoption=AdoptionConfig.read(root.section("adoption")),
     )
     root.finish()
     return config

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import urllib.parse
+from datetime import date
 
 import attrs
 
@@ -117,6 +118,14 @@ class IdentityConfig:
     #: How often the background job re-encrypts under the current key.
     reencrypt_interval_ms: int
     self_service: SelfServiceConfig
+    #: H4: until this day (the server's calendar) users below the gate may
+    #: still do what the gates cover, and the notice bot reminds them.
+    grace_until: date | None = None
+    #: How often a user in the grace period is reminded, at most.
+    grace_reminder_interval_ms: int = 3 * 86_400_000
+
+    def in_grace(self, today: date) -> bool:
+        return self.grace_until is not None and today < self.grace_until
 
     @classmethod
     def read(cls, section: Section, real_name_default: bool) -> IdentityConfig:
@@ -139,9 +148,25 @@ class IdentityConfig:
             guardian_age=section.integer("guardian_age", 14, minimum=0, maximum=18),
             reencrypt_interval_ms=section.duration_ms("reencrypt_interval", "1h"),
             self_service=SelfServiceConfig.read(section.section("self_service")),
+            grace_until=_date(section, "grace_until"),
+            grace_reminder_interval_ms=section.duration_ms(
+                "grace_reminder_interval", "3d"
+            ),
         )
         section.finish()
         return config
+
+
+def _date(section: Section, key: str) -> date | None:
+    text = section.optional_string(key)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise section.error(
+            key, f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2027-01-31"
+        ) from None
 
 
 @attrs.frozen(slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from synapse_groupreg.http.admin import AdminApi
+from synapse_groupreg.http.adoption import AdoptionApi
 from synapse_groupreg.http.base import Route
 from synapse_groupreg.http.blacklist import BlacklistApi
 from synapse_groupreg.http.client import ClientApi
@@ -32,6 +33,7 @@ API_CLASSES += (RoomsApi,)
 API_CLASSES += (KeywordsApi,)
 API_CLASSES += (ComplaintsApi,)
 API_CLASSES += (ConsolePage,)
+API_CLASSES += (AdoptionApi,)
 
 
 def all_routes(services: Services) -> list[Route]:

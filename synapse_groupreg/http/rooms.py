@@ -48,6 +48,7 @@ class RoomsApi:
             Route("PUT", "/v1/rooms/{room_id}/category", "user", self.set_category),
             Route("GET", "/admin/v1/rooms", "admin", self.admin_rooms),
             Route("GET", "/admin/v1/rooms/{room_id}", "admin", self.admin_room),
+            Route("POST", "/admin/v1/rooms/{room_id}/class", "admin", self.admin_move),
             Route("GET", "/admin/v1/class-requests", "admin", self.class_requests),
             Route(
                 "POST",
@@ -150,6 +151,30 @@ class RoomsApi:
             raise await self._refuse(request.user_id, room.room_id, outcome)
         return await self._outcome(outcome)
 
+    async def admin_move(self, request: Request) -> tuple[int, JsonDict]:
+        """B2, H2: a server admin moves a group to another class; the room
+        must fit it (members, encryption, other servers)."""
+        room = await self._registered(request.params["room_id"])
+        body = request.json()
+        target = body.required_string("class")
+        category = body.string("category", required=False)
+        if room.room_class == DIRECT:
+            raise invalid_param("class", "a direct chat has no class to move")
+        if room.status != ACTIVE:
+            raise await self._refuse(
+                request.user_id, room.room_id, Refusal(Reason.ROOM_CLOSED)
+            )
+        encrypted = await self._s.matrix.encrypted(room.room_id)
+        try:
+            outcome = await self._s.moves.admin_move(
+                room, request.user_id, target, category, encrypted
+            )
+        except InvalidField as e:
+            raise self._invalid(e) from None
+        if isinstance(outcome, Refusal):
+            raise await self._refuse(request.user_id, room.room_id, outcome)
+        return await self._outcome(outcome)
+
     async def _outcome(self, outcome: MoveOutcome) -> tuple[int, JsonDict]:
         if not outcome.moved:
             assert outcome.request is not None
@@ -157,7 +182,8 @@ class RoomsApi:
                 "status": outcome.request.status,
                 "request": outcome.request.to_json(),
             }
-        published = await self._s.matrix.publish(outcome.room)
+        sender = await self._s.matrix.publish(outcome.room)
+        published = sender is not None
         return 200, {
             "status": "moved",
             "room": outcome.room.to_json(),
@@ -181,7 +207,8 @@ class RoomsApi:
             updated = await self._s.moves.set_category(room, category, request.user_id)
         except InvalidField as e:
             raise self._invalid(e) from None
-        published = await self._s.matrix.publish(updated)
+        sender = await self._s.matrix.publish(updated)
+        published = sender is not None
         return 200, {"room": updated.to_json(), "state_updated": published}
 
     # -- admin API ------------------------------------------------------------
@@ -260,7 +287,8 @@ class RoomsApi:
             raise await self._refuse(request.user_id, queued.room_id, outcome)
         if not outcome.moved:
             return 200, {"status": "rejected"}
-        published = await self._s.matrix.publish(outcome.room)
+        sender = await self._s.matrix.publish(outcome.room)
+        published = sender is not None
         return 200, {
             "status": "approved",
             "room": outcome.room.to_json(),

@@ -17,6 +17,7 @@ import logging
 import secrets
 import urllib.parse
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 import attrs
 
@@ -86,6 +87,18 @@ def _link_text(url: str, hours: int) -> tuple[str, str]:
     )
 
 
+def _reminder_text(url: str, hours: int, until: date) -> tuple[str, str]:
+    day = until.isoformat()
+    return (
+        f"您好！根据实名制要求，自 {day} 起，完成身份验证后才能发言、建群、邀请和"
+        f"加入群组。请现在打开以下链接完成验证（{hours} 小时内有效，仅可使用一次）："
+        f"\n{url}",
+        f"Hello! From {day}, real-name rules require you to verify your identity"
+        f" before you can post, create or join groups, or invite people. Verify"
+        f" now with this link (valid for {hours} hours, once):\n{url}",
+    )
+
+
 _APPROVED = (
     "您的身份验证已通过审核，现在可以正常发布信息了。",
     "Your identity verification was approved: you can post now.",
@@ -150,6 +163,36 @@ class SelfService:
             return False
         if await self._store.has_pending(user_id):
             return False
+        await self._send_link(user_id, now, _link_text, "identity.link_sent")
+        return True
+
+    async def remind(self, user_id: str, until: date, interval_ms: int) -> bool:
+        """H4, during the grace period: DM the user a fresh link with the day
+        from which verification is required, unless they were sent one
+        within `interval_ms` or their submission waits for review; True if
+        sent."""
+        if not self.config.enabled:
+            return False
+        now = self._now_ms()
+        latest = await self._store.latest_link_ts(user_id)
+        if latest is not None and now - latest < interval_ms:
+            return False
+        if await self._store.has_pending(user_id):
+            return False
+
+        def text(url: str, hours: int) -> tuple[str, str]:
+            return _reminder_text(url, hours, until)
+
+        await self._send_link(user_id, now, text, "identity.reminder_sent")
+        return True
+
+    async def _send_link(
+        self,
+        user_id: str,
+        now: int,
+        text: Callable[[str, int], tuple[str, str]],
+        action: str,
+    ) -> None:
         token = secrets.token_urlsafe(32)
         await self._store.add_link(
             LinkRow(
@@ -165,9 +208,8 @@ class SelfService:
             self._baseurl + VERIFY_PATH + "?" + urllib.parse.urlencode({"token": token})
         )
         hours = max(1, self.config.link_lifetime_ms // 3_600_000)
-        await self._send_dm(user_id, localise(_link_text(url, hours), self._language))
-        await self._audit.record(SYSTEM, "identity.link_sent", user_id, {})
-        return True
+        await self._send_dm(user_id, localise(text(url, hours), self._language))
+        await self._audit.record(SYSTEM, action, user_id, {})
 
     async def open(self, token: str) -> LinkRow:
         """The link behind a token, if it can still be used.

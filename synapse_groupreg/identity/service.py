@@ -28,7 +28,12 @@ from synapse_groupreg.identity.levels import IdentityLevel
 from synapse_groupreg.identity.maintenance import IdentityMaintenance
 from synapse_groupreg.identity.names import normalise_name
 from synapse_groupreg.identity.vault import Vault
-from synapse_groupreg.store.identity import IdentityRow, IdentityStore, LimitReached
+from synapse_groupreg.store.identity import (
+    IdentityRow,
+    IdentityStore,
+    LimitReached,
+    Standing,
+)
 from synapse_groupreg.store.verification import VerificationStore
 
 logger = logging.getLogger(__name__)
@@ -100,6 +105,16 @@ class Recorded:
     view: IdentityView
 
 
+def level_of_standing(config: IdentityConfig, standing: Standing) -> IdentityLevel:
+    """A2: `id` with a verified document, `phone` with a mainland mobile
+    number bound (where `identity.phone_level` allows), else `none`."""
+    if standing.identity_status == "verified":
+        return IdentityLevel.ID
+    if config.phone_level and standing.has_mainland_mobile:
+        return IdentityLevel.PHONE
+    return IdentityLevel.NONE
+
+
 class IdentityService:
     """Args:
     config: the `identity:` section.
@@ -158,12 +173,7 @@ class IdentityService:
 
     async def level_of(self, user_id: str) -> IdentityLevel:
         """The user's level; served from the cache when warm (no database)."""
-        standing = await self._store.get_standing(user_id)
-        if standing.identity_status == "verified":
-            return IdentityLevel.ID
-        if self.config.phone_level and standing.has_mainland_mobile:
-            return IdentityLevel.PHONE
-        return IdentityLevel.NONE
+        return level_of_standing(self.config, await self._store.get_standing(user_id))
 
     async def passes_gate(self, user_id: str) -> bool:
         level = await self.level_of(user_id)

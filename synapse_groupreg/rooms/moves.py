@@ -123,6 +123,36 @@ class ClassMoves:
         moved = await self._move(room, target.name, new_category, requester, None)
         return MoveOutcome(True, moved)
 
+    async def admin_move(
+        self,
+        room: RoomRow,
+        admin: str,
+        target_name: str,
+        category: str | None,
+        encrypted: bool,
+    ) -> MoveOutcome | Refusal:
+        """A server admin moves a group to another class (H2: an adopted
+        room over its cap, for one): no qualifications to weigh, but the
+        room must fit the class. An encrypted room kept as an exception
+        stays one.
+
+        Raises:
+            InvalidField: unknown class or category, or the room's own class.
+        """
+        target = self._target(target_name, category)
+        if target.name == room.room_class:
+            raise InvalidField(
+                "class", f"the group is already in class '{target.name}'"
+            )
+        refusal = await self._fit_refusal(
+            room, target, encrypted and not room.encryption_exception
+        )
+        if refusal is not None:
+            return refusal
+        new_category = category if category is not None else _kept(room, target)
+        moved = await self._move(room, target.name, new_category, admin, None)
+        return MoveOutcome(True, moved)
+
     async def decide(
         self,
         request: ClassRequest,

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from synapse_groupreg.audit import AuditLog
+from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.config.rooms import DIRECT, RoomClass, RoomsConfig
 from synapse_groupreg.reasons import Refusal
 from synapse_groupreg.rooms import classes, codes
@@ -182,28 +182,47 @@ class RoomRegistry:
         room_class: str,
         category: str | None,
         roles: FirstRoles,
+        adopted_from_ts: int | None = None,
+        encryption_exception: bool = False,
+        action: str = "room.register",
+        details: Mapping[str, Any] | None = None,
     ) -> RoomRow | None:
-        """Register a room createRoom is making, with its first creators and
+        """Register a room createRoom is making (or, `adopted_from_ts`, one
+        that existed before the module: H1), with its first creators and
         admins and their audit entries, in one transaction (B4, B5). None if
         the room or the code is taken."""
         now = self._now_ms()
         audit = self._audit
+        actor = creator if adopted_from_ts is None else SYSTEM
 
         def txn_fn(txn: Cursor) -> RoomRow | None:
             self._db.lock_table(txn, ROLES_LOCKED)
             self._db.lock_table(txn, AUDIT_LOCKED)
             row = self._store.register_txn(
-                txn, room_id, code, room_class, category, creator, now
+                txn,
+                room_id,
+                code,
+                room_class,
+                category,
+                creator,
+                now,
+                adopted_from_ts,
+                encryption_exception,
             )
             if row is None:
                 return None
             AuditStore.append_txn(
                 txn,
                 audit.row(
-                    creator,
-                    "room.register",
+                    actor,
+                    action,
                     room_id,
-                    {"code": row.code, "class": room_class, "category": category},
+                    {
+                        "code": row.code,
+                        "class": room_class,
+                        "category": category,
+                        **(details or {}),
+                    },
                 ),
             )
             given = [
@@ -226,7 +245,7 @@ class RoomRegistry:
                     AuditStore.append_txn(
                         txn,
                         audit.row(
-                            creator,
+                            actor,
                             f"room.role_{change.change}",
                             room_id,
                             change_details(change, event_id),

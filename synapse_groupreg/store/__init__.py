@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from synapse_groupreg.store import (
+    adoption,
     audit,
     complaint_intake,
     complaint_notices,
@@ -51,6 +52,7 @@ MIGRATIONS += (
     *violation_store.MIGRATIONS,
 )
 MIGRATIONS += complaints.MIGRATIONS
+MIGRATIONS += adoption.MIGRATIONS
 
 
 class Store:
@@ -79,3 +81,4 @@ class Store:
         self.complaint_intake = complaint_intake.IntakeStore(db)
         self.complaint_notices = complaint_notices.OutcomeNoticeStore(db)
         self.synapse_facts = synapse_reports.SynapseFactsStore(db)
+        self.adoption = adoption.AdoptionStore(db)

@@ -11,7 +11,7 @@ from synapse.util.caches.descriptors import cached
 
 from synapse_groupreg.store.database import CachedStore, Cursor, Migration
 
-MIGRATIONS = (
+MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "rooms",
         1,
@@ -77,6 +77,22 @@ MIGRATIONS = (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        "rooms",
+        3,
+        (
+            # H1: when a room that existed before the module was registered
+            # (NULL for rooms registered at their creation).
+            "ALTER TABLE groupreg_rooms ADD COLUMN adopted_ts BIGINT",
+            # H3: 1 for a room encrypted before adoption whose class forbids
+            # encryption, kept working as an exception.
+            "ALTER TABLE groupreg_rooms ADD COLUMN encryption_exception"
+            " SMALLINT NOT NULL DEFAULT 0",
+        ),
+    ),
+)
+
 #: Serials in one block (the `16` in the migration above).
 SERIAL_BLOCK = 16
 
@@ -99,6 +115,10 @@ class RoomRow:
     status: str
     status_ts: int
     replaced_by: str | None = None
+    #: When the room was adopted (it existed before the module), or None.
+    adopted_ts: int | None = None
+    #: Encrypted before adoption in a class without encryption, kept (H3).
+    encryption_exception: bool = attrs.field(default=False, converter=bool)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +131,8 @@ class RoomRow:
             "status": self.status,
             "status_ts": self.status_ts,
             "replaced_by": self.replaced_by,
+            "adopted_ts": self.adopted_ts,
+            "encryption_exception": self.encryption_exception,
         }
 
 
@@ -129,12 +151,18 @@ class IssuedCode:
 
 _ROOM_COLUMNS = (
     "room_id, code, room_class, category, creator, created_ts, status, status_ts,"
-    " replaced_by"
+    " replaced_by, adopted_ts, encryption_exception"
 )
+_ROOM_VALUES = ", ".join("?" for _ in _ROOM_COLUMNS.split(","))
 
 
 def _room(t: tuple[Any, ...]) -> RoomRow:
     return RoomRow(*t)
+
+
+def _values(row: RoomRow) -> tuple[Any, ...]:
+    values = attrs.astuple(row)
+    return (*values[:-1], int(row.encryption_exception))
 
 
 class RoomStore(CachedStore):
@@ -178,10 +206,13 @@ class RoomStore(CachedStore):
         category: str | None,
         creator: str,
         now_ms: int,
+        adopted_from_ts: int | None = None,
+        encryption_exception: bool = False,
     ) -> RoomRow | None:
         """Register a new room inside `txn`, binding its code (the creator's
         reservation of it, or a new row for creations nobody reserved: server
-        admins'). None if the code is not free for it (given to another room
+        admins', adopted rooms'). `adopted_from_ts`: the room existed before,
+        created then (H1). None if the code is not free for it (given to another room
         or another creator). The caller invalidates `room` for `room_id`."""
         if code is not None:
             txn.execute(
@@ -215,14 +246,15 @@ class RoomStore(CachedStore):
             room_class,
             category,
             creator,
-            now_ms,
+            now_ms if adopted_from_ts is None else adopted_from_ts,
             ACTIVE,
             now_ms,
+            adopted_ts=None if adopted_from_ts is None else now_ms,
+            encryption_exception=encryption_exception,
         )
         txn.execute(
-            f"INSERT INTO groupreg_rooms ({_ROOM_COLUMNS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            attrs.astuple(row),
+            f"INSERT INTO groupreg_rooms ({_ROOM_COLUMNS}) VALUES ({_ROOM_VALUES})",
+            _values(row),
         )
         return row
 
@@ -337,9 +369,8 @@ class RoomStore(CachedStore):
                 old, room_id=new_room_id, created_ts=now_ms, status_ts=now_ms
             )
             txn.execute(
-                f"INSERT INTO groupreg_rooms ({_ROOM_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                attrs.astuple(new),
+                f"INSERT INTO groupreg_rooms ({_ROOM_COLUMNS}) VALUES ({_ROOM_VALUES})",
+                _values(new),
             )
             if old.code is not None:
                 txn.execute(

@@ -111,6 +111,19 @@ class VerificationStore:
 
         return await self._db.run("verify_live_link", txn_fn)
 
+    async def latest_link_ts(self, user_id: str) -> int | None:
+        """When the user was last sent a link, if ever."""
+
+        def txn_fn(txn: Cursor) -> int | None:
+            txn.execute(
+                "SELECT MAX(created_ts) FROM groupreg_verify_links WHERE user_id = ?",
+                (user_id,),
+            )
+            row = txn.fetchone()
+            return int(row[0]) if row and row[0] is not None else None
+
+        return await self._db.run("verify_latest_link", txn_fn)
+
     async def add_link(self, link: LinkRow) -> None:
         def txn_fn(txn: Cursor) -> None:
             txn.execute(
