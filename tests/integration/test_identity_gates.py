@@ -164,3 +164,35 @@ async def test_broken_table_fails_closed_then_open(hs: Homeserver) -> None:
         hs.module_config["fail"] = {"identity": "closed"}
         hs.write_config()
         hs.restart()
+
+
+async def test_grace_period_lets_users_post_and_reminds_them(
+    homeservers: HomeserverFactory,
+) -> None:
+    """H4: until `identity.grace_until` an unverified user may join and post
+    (the gates let them through; a class's own qualifications still apply),
+    and the notice bot sends their verification link with the day from
+    which it is required; once."""
+    from tests.harness.dm import bot_notices
+
+    grace = start(
+        homeservers,
+        lambda d: cn_config(
+            d, {"grace_until": "2999-01-01", "grace_reminder_interval": "1d"}
+        ),
+    )
+    admin, user = grace.register(admin=True), grace.register()
+    async with clients(grace, admin, user) as (a, u):
+        room = await _create_room(a, visibility=nio.RoomVisibility.public)
+        assert isinstance(room, nio.RoomCreateResponse), room
+        joined = await u.join(room.room_id)
+        assert isinstance(joined, nio.JoinResponse), joined
+        for n in range(3):
+            sent = await u.room_send(
+                room.room_id, "m.room.message", {"msgtype": "m.text", "body": f"{n}"}
+            )
+            assert isinstance(sent, nio.RoomSendResponse), sent
+        notices = await bot_notices(grace, u, "2999-01-01")
+    reminders = [n for n in notices if "2999-01-01" in n]
+    assert len(reminders) == 1, notices
+    assert "/_synapse/client/groupreg/v1/verify" in reminders[0]
