@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from synapse_groupreg.audit import canonical_json
+from synapse_groupreg.events import CREATE, ENCRYPTED, MEMBER, MESSAGE
 from synapse_groupreg.store.netlog import NetworkLogRow, NetworkLogStore
 
 logger = logging.getLogger(__name__)
@@ -40,16 +41,12 @@ def kind_of_event(
     event_type: str, sender: str, state_key: str | None, membership: str | None
 ) -> str:
     """The log's name for an event."""
-    if event_type == "m.room.create":
+    if event_type == CREATE:
         return "room_create"
-    if event_type == "m.room.member" and membership is not None:
+    if event_type == MEMBER and membership is not None:
         own = state_key == sender
         return _MEMBERSHIP_KINDS.get((membership, own), f"member_{membership}")
-    return (
-        "message"
-        if event_type in ("m.room.message", "m.room.encrypted", "m.sticker")
-        else "event"
-    )
+    return "message" if event_type in (MESSAGE, ENCRYPTED, "m.sticker") else "event"
 
 
 def entry_json(entry_id: int, row: NetworkLogRow) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from synapse.types import UserID
 
 from synapse_groupreg import hs
 from synapse_groupreg.config import NoticesConfig
+from synapse_groupreg.events import MEMBER, MESSAGE
 from synapse_groupreg.store.notices import NoticeStore
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class Notices:
             content["formatted_body"] = html
         event = await self._api.create_and_send_event_into_room(
             {
-                "type": "m.room.message",
+                "type": MESSAGE,
                 "room_id": room_id,
                 "sender": self.bot_user_id,
                 "content": content,
@@ -95,10 +96,10 @@ class Notices:
 
     async def _reaches(self, room_id: str, user_id: str) -> bool:
         state = await self._api.get_room_state(
-            room_id, [("m.room.member", user_id), ("m.room.member", self.bot_user_id)]
+            room_id, [(MEMBER, user_id), (MEMBER, self.bot_user_id)]
         )
-        user = state.get(("m.room.member", user_id))
-        bot = state.get(("m.room.member", self.bot_user_id))
+        user = state.get((MEMBER, user_id))
+        bot = state.get((MEMBER, self.bot_user_id))
         return (
             user is not None
             and user.membership in _REACHABLE

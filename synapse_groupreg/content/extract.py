@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
+from synapse_groupreg import events
 from synapse_groupreg.keywords import strip_html
 
 #: (field, text): one place a user wrote something.
@@ -113,14 +114,14 @@ def state_texts(
     event_type: str, state_key: str, sender: str, content: Mapping[str, Any]
 ) -> list[Text]:
     """Texts of a state event: room name, topic, aliases, display name."""
-    if event_type == "m.room.name":
+    if event_type == events.NAME:
         return _strings(ROOM_NAME, [content.get("name")])
-    if event_type == "m.room.topic":
+    if event_type == events.TOPIC:
         # The plain topic, and the rich one clients may send beside it.
         topics: list[object] = [content.get("topic")]
         topics.extend(strip_html(t) for t in _extensible_text(content.get("m.topic")))
         return _strings(TOPIC, topics)
-    if event_type == "m.room.canonical_alias":
+    if event_type == events.CANONICAL_ALIAS:
         aliases: list[object] = [content.get("alias")]
         alt = content.get("alt_aliases")
         if isinstance(alt, list):
@@ -128,7 +129,7 @@ def state_texts(
         return _strings(
             ALIAS, [alias_localpart(a) for a in aliases if isinstance(a, str)]
         )
-    if event_type == "m.room.member" and state_key == sender:
+    if event_type == events.MEMBER and state_key == sender:
         # Only a member's own event: an invite carries the invitee's name,
         # which the inviter did not write.
         return _strings(DISPLAYNAME, [content.get("displayname")])

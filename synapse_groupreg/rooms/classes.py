@@ -18,6 +18,7 @@ from synapse_groupreg.config.rooms import (
     RoomClass,
     RoomsConfig,
 )
+from synapse_groupreg.events import ENCRYPTION
 from synapse_groupreg.identity.levels import IdentityLevel
 from synapse_groupreg.reasons import Reason, Refusal
 
@@ -150,7 +151,7 @@ def creation_refusal(
     allow-listed servers."""
     allows_encryption, allows_federation, cap = class_limits(config, placement)
     if not allows_encryption and any(
-        s.get("type") == "m.room.encryption" for s in initial_state
+        s.get("type") == ENCRYPTION for s in initial_state
     ):
         return Refusal(
             Reason.ENCRYPTION_FORBIDDEN, {"room_class": placement.room_class}

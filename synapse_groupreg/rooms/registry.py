@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from synapse_groupreg import events
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.config.rooms import DIRECT, RoomClass, RoomsConfig
 from synapse_groupreg.reasons import Refusal
@@ -31,7 +32,7 @@ from synapse_groupreg.store.rooms import IssuedCode, RoomRow, RoomStore
 from synapse_groupreg.store.seats import SeatStore
 
 #: The room state event that shows a group's registration (API.md).
-ROOM_STATE = "org.groupreg.room"
+ROOM_STATE = events.ROOM_STATE
 
 
 def state_content(

@@ -15,12 +15,9 @@ from typing import Any
 import attrs
 
 from synapse_groupreg.config.credit import CreditBand, CreditConfig
+from synapse_groupreg.events import MEMBER, REDACTION
 from synapse_groupreg.reasons import Reason, Refusal
 from synapse_groupreg.store.sanctions import SanctionRow
-
-MEMBER = "m.room.member"
-CREATE = "m.room.create"
-REDACTION = "m.room.redaction"
 
 #: How a credit gate names what the user tried, in both languages.
 GATE_ACTIONS: Mapping[str, tuple[str, str]] = {
