@@ -1,7 +1,7 @@
 """The Matrix event types the module reads or writes, named once.
 
 Plain strings, importable without Synapse (the CLI and the pure rules use
-them too). `ROOM_STATE` is the module's own state event (API.md).
+them too). `ROOM_STATE` is the module's own state event (docs/openapi.yaml).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ REDACTION = "m.room.redaction"
 TOMBSTONE = "m.room.tombstone"
 MESSAGE = "m.room.message"
 
-#: A group's registration: {code, class, category, creator} (API.md).
+#: A group's registration: {code, class, category, creator} (docs/openapi.yaml).
 ROOM_STATE = "org.groupreg.room"
 
 #: Memberships that occupy a seat in a room (B3: joined + invited).

@@ -24,7 +24,7 @@ OPEN = (RECEIVED, TRIAGED)
 COMPLAINT, APPEAL = "complaint", "appeal"
 KINDS = (COMPLAINT, APPEAL)
 
-#: What a complaint may be about (API.md: `target_type`).
+#: What a complaint may be about (docs/openapi.yaml: `target_type`).
 TARGET_TYPES = ("event", "room", "user")
 
 #: A complaint's outcomes: a violation was found (sanctions may follow),

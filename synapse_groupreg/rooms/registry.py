@@ -31,7 +31,7 @@ from synapse_groupreg.store.roles import LOCKED as ROLES_LOCKED
 from synapse_groupreg.store.rooms import IssuedCode, RoomRow, RoomStore
 from synapse_groupreg.store.seats import SeatStore
 
-#: The room state event that shows a group's registration (API.md).
+#: The room state event that shows a group's registration (docs/openapi.yaml).
 ROOM_STATE = events.ROOM_STATE
 
 
