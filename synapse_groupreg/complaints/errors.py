@@ -1,5 +1,5 @@
 """How the complaint service says no; the HTTP layer turns each into the
-answer docs/openapi.yaml promises (400 naming the field, 403 with a reason, 404, 409)."""
+answer the API promises (400 naming the field, 403 with a reason, 404, 409)."""
 
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ Handler = Callable[["ComplaintsApi", Request], Awaitable[Answer]]
 
 
 def _answer_errors(handler: Handler) -> Handler:
-    """Turn the complaint service's refusals into the answers docs/openapi.yaml gives."""
+    """Turn the complaint service's refusals into the answers the API documents."""
 
     async def wrapped(self: ComplaintsApi, request: Request) -> Answer:
         try:
