@@ -72,7 +72,9 @@ class Instance:
 
     @property
     def app(self) -> str:
-        return "synapse.app.homeserver" if self.is_main else "synapse.app.generic_worker"
+        if self.is_main:
+            return "synapse.app.homeserver"
+        return "synapse.app.generic_worker"
 
     @property
     def takes_requests(self) -> bool:
@@ -179,7 +181,7 @@ class Topology:
     def upstreams(self) -> dict[str, tuple[str, ...]]:
         """The proxy's upstreams, by name: the routes' and the main
         process's (where everything else goes)."""
-        found = {MAIN: (MAIN,)}
+        found: dict[str, tuple[str, ...]] = {MAIN: (MAIN,)}
         for route in self.routes:
             found.setdefault(route.upstream, route.to)
         return found

@@ -13,12 +13,12 @@ from typing import Any
 import aiohttp
 import nio
 
-from tests.harness.homeserver import Homeserver, User
+from tests.harness.homeserver import Endpoint, User
 
 REASON_FIELD = "org.groupreg.reason"
 
 
-def nio_client(hs: Homeserver, user: User) -> nio.AsyncClient:
+def nio_client(hs: Endpoint, user: User) -> nio.AsyncClient:
     """A logged-in matrix-nio client for `user` (no encryption store)."""
     client = nio.AsyncClient(
         hs.base_url,
@@ -32,7 +32,7 @@ def nio_client(hs: Homeserver, user: User) -> nio.AsyncClient:
 
 
 @asynccontextmanager
-async def clients(hs: Homeserver, *users: User) -> AsyncIterator[list[nio.AsyncClient]]:
+async def clients(hs: Endpoint, *users: User) -> AsyncIterator[list[nio.AsyncClient]]:
     made = [nio_client(hs, u) for u in users]
     try:
         yield made
@@ -64,7 +64,7 @@ async def reason_of(response: Any) -> str | None:
 class Http:
     """Plain HTTP against a homeserver, for the module's APIs."""
 
-    def __init__(self, hs: Homeserver, token: str | None = None) -> None:
+    def __init__(self, hs: Endpoint, token: str | None = None) -> None:
         self.hs = hs
         self.token = token
 
@@ -112,7 +112,7 @@ class Http:
         return await self.request("DELETE", path, **kw)
 
 
-def run_cli(hs: Homeserver, token: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(hs: Endpoint, token: str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run `groupreg` (as `python -m synapse_groupreg.cli`) against `hs`."""
     return subprocess.run(
         [sys.executable, "-m", "synapse_groupreg.cli", "--url", hs.base_url,
