@@ -4,6 +4,7 @@ plain HTTP for the module's own APIs."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -112,13 +113,24 @@ class Http:
         return await self.request("DELETE", path, **kw)
 
 
-def run_cli(hs: Endpoint, token: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `groupreg` (as `python -m synapse_groupreg.cli`) against `hs`."""
+def run_cli(
+    hs: Endpoint,
+    token: str | None,
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `groupreg` (as `python -m synapse_groupreg.cli`) against `hs`;
+    without a token it uses the login kept in `env`'s GROUPREG_CREDENTIALS.
+    Its output is not a terminal, so answers come as JSON unless `--table`."""
+    auth = ["--token", token] if token is not None else []
     return subprocess.run(
         [sys.executable, "-m", "synapse_groupreg.cli", "--url", hs.base_url,
-         "--token", token, *args],
+         *auth, *args],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        input=stdin,
+        env={**os.environ, **(env or {})},
     )  # fmt: skip
