@@ -6,7 +6,7 @@ Three things are made from this description, so they cannot drift apart:
   (`tests/harness/topology.py`), and the topology tests prove the module's
   rules hold there (`tests/integration/test_topology.py`);
 - the container stack (`docker/compose.yaml`, its worker configs, nginx and
-  Prometheus configs), written by `scripts/deploy.py generate`;
+  Prometheus configs), written by `scripts/stack.py generate`;
 - the reverse proxy's routing (`deploy/nginx.py`), the same in both.
 
 The shape is the one Synapse's worker documentation (docs/workers.md,
@@ -132,11 +132,19 @@ class Topology:
         }
 
     def listeners(
-        self, instance: Instance, bind: str, port_of: PortOf
+        self,
+        instance: Instance,
+        bind: str,
+        port_of: PortOf,
+        consent: bool = False,
     ) -> list[dict[str, Any]]:
         """The instance's listeners: HTTP (with `x_forwarded`, as it sits
-        behind the proxy), replication where it has one, metrics."""
+        behind the proxy), replication where it has one, metrics. `consent`
+        adds Synapse's consent pages (the covenant, A9) to the main
+        process, where the proxy's default route sends `/_matrix/consent`."""
         http_names = list(instance.resources) or ["health"]
+        if consent and instance.is_main:
+            http_names.append("consent")
         found: list[dict[str, Any]] = [
             {
                 "type": "http",
