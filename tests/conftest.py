@@ -10,6 +10,7 @@ import pytest
 
 from tests.harness import databases
 from tests.harness.homeserver import RUNNING
+from tests.harness.proxy import nginx_binary
 from tests.harness.workers import redis_reachable
 
 BACKENDS = databases.backends()
@@ -28,6 +29,11 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "CI=true but Redis is not reachable on 127.0.0.1:6379: the worker "
             "tests (main process + generic worker) must run in CI"
+        )
+    if nginx_binary() is None:
+        raise pytest.UsageError(
+            "CI=true but nginx is not installed: the worker-topology tests route"
+            " through it (scripts/setup.sh installs Debian's nginx-light)"
         )
 
 

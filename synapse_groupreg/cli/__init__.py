@@ -1,15 +1,19 @@
 """`groupreg`: the admin API from a shell.
 
-    export GROUPREG_URL=http://127.0.0.1:8008 GROUPREG_TOKEN=<admin access token>
+    groupreg --url https://matrix.example.org login --user admin
+    groupreg rooms list --class large
     groupreg audit verify
-    groupreg audit list --action identity. --limit 20
-    groupreg notice --user @alice:example.org "Please update your group's name"
-    groupreg keywords import gambling gambling.txt --action block --credit-penalty 15
     groupreg complaints list --status received,triaged --overdue
+    groupreg --json logs --user @bob:example.org --all | jq ...
 
-Every command is one or more calls to `/_synapse/client/groupreg/admin/v1`;
-answers are printed as JSON. Exit status: 0 on success, 1 when the server
-refused (its error is printed), 2 on bad usage.
+Every command is one or more calls to `/_synapse/client/groupreg/admin/v1`
+(a few to Synapse's own client API), with the token of `groupreg login`
+(kept in a 0600 file), `--token` or `GROUPREG_TOKEN`. Answers are a table
+on a terminal and JSON otherwise (`--json` / `--table` choose).
+
+Exit status: 0 done; 1 the server refused or could not be reached (its
+error is printed); 2 bad usage; 3 done in part: something inside the
+answer failed (an import row, a measure, a notice), listed on stderr.
 """
 
 from __future__ import annotations
@@ -20,18 +24,31 @@ import os
 import sys
 import urllib.error
 from collections.abc import Sequence
+from typing import Any
 
 from synapse_groupreg.cli import (
     adoption,
     complaints,
     content,
     identity,
+    login,
     records,
+    rooms,
     sanctions,
 )
 from synapse_groupreg.cli.client import ADMIN_PREFIX, AdminClient, ApiError, Command
+from synapse_groupreg.cli.output import (
+    OK,
+    PARTLY_FAILED,
+    REFUSED,
+    cell,
+    problems,
+    show,
+)
 
 __all__ = ["ADMIN_PREFIX", "AdminClient", "ApiError", "build_parser", "main"]
+
+DEFAULT_URL = "http://127.0.0.1:8008"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,17 +57,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--url",
-        default=os.environ.get("GROUPREG_URL", "http://127.0.0.1:8008"),
-        help="homeserver base URL (env GROUPREG_URL)",
+        help="homeserver base URL (env GROUPREG_URL; default: the server of"
+        f" the last login, else {DEFAULT_URL})",
     )
     parser.add_argument(
         "--token",
-        default=os.environ.get("GROUPREG_TOKEN"),
-        help="a server admin's access token (env GROUPREG_TOKEN)",
+        help="an access token (env GROUPREG_TOKEN; default: the last login's)",
+    )
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument(
+        "--json", dest="as_json", action="store_const", const=True, help="print JSON"
+    )
+    form.add_argument(
+        "--table",
+        dest="as_json",
+        action="store_const",
+        const=False,
+        help="print tables (the default on a terminal)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    login.add_commands(commands)
     records.add_commands(commands)
     identity.add_commands(commands)
+    rooms.add_commands(commands)
     content.add_commands(commands)
     sanctions.add_commands(commands)
     complaints.add_commands(commands)
@@ -58,23 +87,81 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _url(args: argparse.Namespace) -> str:
+    url = (
+        args.url
+        or os.environ.get("GROUPREG_URL")
+        or login.stored_default_url()
+        or DEFAULT_URL
+    )
+    return str(url).rstrip("/")
+
+
+def _token(args: argparse.Namespace, url: str) -> str | None:
+    if args.token or os.environ.get("GROUPREG_TOKEN"):
+        return str(args.token or os.environ["GROUPREG_TOKEN"])
+    kept = login.stored_login(url)
+    return str(kept["access_token"]) if kept else None
+
+
+def _refusal(e: ApiError, as_json: bool) -> str:
+    if as_json or not isinstance(e.body, dict):
+        return json.dumps(e.body, ensure_ascii=False, indent=2)
+    body: dict[str, Any] = e.body
+    code = " ".join(
+        str(part)
+        for part in (
+            e.status or None,
+            body.get("errcode"),
+            body.get("org.groupreg.reason"),
+        )
+        if part
+    )
+    message = body.get("error") or body.get("problem") or cell(body, 300)
+    extra = {
+        k: v
+        for k, v in body.items()
+        if k not in ("errcode", "error", "problem", "org.groupreg.reason", "ok")
+    }
+    lines = [f"groupreg: {code + ': ' if code else ''}{message}"]
+    lines += [f"  {k}: {cell(v, 200)}" for k, v in extra.items()]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.token and getattr(args, "needs_token", True):
-        parser.error("an admin access token is needed: --token or GROUPREG_TOKEN")
-    client = AdminClient(args.url, args.token or "")
+    as_json = args.as_json if args.as_json is not None else not sys.stdout.isatty()
+    url = _url(args)
+    args.url = url
+    try:
+        token = _token(args, url)
+    except ApiError as e:
+        print(_refusal(e, as_json), file=sys.stderr)
+        return REFUSED
+    if not token and getattr(args, "needs_token", True):
+        parser.error(
+            f"no access token for {url}: run `groupreg login`, or give --token"
+            " or GROUPREG_TOKEN"
+        )
+    client = AdminClient(url, token or "")
     run: Command = args.run
     try:
         answer = run(client, args)
     except ApiError as e:
-        print(json.dumps(e.body, ensure_ascii=False, indent=2), file=sys.stderr)
-        return 1
+        print(_refusal(e, as_json), file=sys.stderr)
+        return REFUSED
     except urllib.error.URLError as e:
-        print(f"cannot reach {args.url}: {e.reason}", file=sys.stderr)
-        return 1
+        print(f"groupreg: cannot reach {url}: {e.reason}", file=sys.stderr)
+        return REFUSED
     except adoption.UninstallRefused as e:
-        print(f"uninstall refused: {e}", file=sys.stderr)
-        return 1
-    print(json.dumps(answer, ensure_ascii=False, indent=2))
-    return 0
+        print(f"groupreg: uninstall refused: {e}", file=sys.stderr)
+        return REFUSED
+    show(answer, as_json, sys.stdout, getattr(args, "columns", None))
+    failed = problems(answer)
+    if failed:
+        print("groupreg: done in part; these failed:", file=sys.stderr)
+        for problem in failed:
+            print(f"  {problem}", file=sys.stderr)
+        return PARTLY_FAILED
+    return OK

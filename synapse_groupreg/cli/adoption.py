@@ -128,11 +128,11 @@ def add_commands(commands: Any) -> None:
     adoption = commands.add_parser("adoption", help="adopting an existing server")
     which = adoption.add_subparsers(dest="adoption_command", required=True)
     status = which.add_parser("status", help="progress and enforcement modes")
-    status.set_defaults(run=_status)
+    status.set_defaults(run=_status, routes=(("GET", "/admin/v1/adoption"),))
     report = which.add_parser(
         "report", help="what enforcement would change, and observed refusals"
     )
-    report.set_defaults(run=_report)
+    report.set_defaults(run=_report, routes=(("GET", "/admin/v1/adoption"),))
 
     remove = commands.add_parser(
         "uninstall",
@@ -150,4 +150,4 @@ def add_commands(commands: Any) -> None:
     remove.add_argument(
         "--force", action="store_true", help="even if homeserver.yaml loads it"
     )
-    remove.set_defaults(run=_uninstall, needs_token=False)
+    remove.set_defaults(run=_uninstall, needs_token=False, routes=())

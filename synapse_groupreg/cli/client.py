@@ -52,7 +52,8 @@ class AdminClient:
             else (json.dumps(body).encode() if body is not None else None)
         )
         request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Authorization", f"Bearer {self.token}")
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
         if data is not None:
             request.add_header("Content-Type", content_type)
         try:
@@ -82,6 +83,29 @@ class AdminClient:
 
 
 Command = Callable[[AdminClient, argparse.Namespace], Any]
+
+
+def add_paging(parser: argparse.ArgumentParser) -> None:
+    """`--from`, `--limit` and `--all`, as every list command has them."""
+    parser.add_argument("--from", dest="start", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--all", action="store_true", help="follow every page")
+
+
+def listing(
+    client: AdminClient,
+    args: argparse.Namespace,
+    path: str,
+    key: str,
+    query: dict[str, Any],
+) -> Any:
+    """A list command's answer: one page (`--from`, `--limit`), or with
+    `--all` every item of every page."""
+    if args.all:
+        return client.pages(path, key, query)
+    return client.call(
+        "GET", path, query={**query, "from": args.start, "limit": args.limit}
+    )
 
 
 def quoted(value: str) -> str:

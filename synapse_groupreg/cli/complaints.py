@@ -15,8 +15,24 @@ import json
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
+from synapse_groupreg.cli.client import add_paging, listing
+
 if TYPE_CHECKING:
     from synapse_groupreg.cli.client import AdminClient
+
+
+CASE_COLUMNS = (
+    "case_id",
+    "kind",
+    "status",
+    "category",
+    "target_type",
+    "target",
+    "reports",
+    "assignee",
+    "overdue",
+    "decide_by",
+)
 
 
 def _case_path(case_id: str, action: str = "") -> str:
@@ -33,11 +49,7 @@ def _complaints_list(client: AdminClient, args: argparse.Namespace) -> Any:
         "overdue": None if args.overdue is None else str(args.overdue).lower(),
         "held": None if args.held is None else str(args.held).lower(),
     }
-    if args.all:
-        return client.pages("/complaints", "cases", query)
-    return client.call(
-        "GET", "/complaints", query={**query, "from": args.start, "limit": args.limit}
-    )
+    return listing(client, args, "/complaints", "cases", query)
 
 
 def _complaints_show(client: AdminClient, args: argparse.Namespace) -> Any:
@@ -103,17 +115,24 @@ def add_commands(commands: Any) -> None:
     listing.add_argument(
         "--held", action="store_const", const=True, help="opened over a rate"
     )
-    listing.add_argument("--from", dest="start", type=int, default=0)
-    listing.add_argument("--limit", type=int, default=100)
-    listing.add_argument("--all", action="store_true", help="follow every page")
-    listing.set_defaults(run=_complaints_list)
+    add_paging(listing)
+    listing.set_defaults(
+        run=_complaints_list,
+        columns=CASE_COLUMNS,
+        routes=(("GET", "/admin/v1/complaints"),),
+    )
     show = sub.add_parser("show", help="one case with reports and history")
     show.add_argument("case_id", help="e.g. C17")
-    show.set_defaults(run=_complaints_show)
+    show.set_defaults(
+        run=_complaints_show, routes=(("GET", "/admin/v1/complaints/{case_id}"),)
+    )
     assign = sub.add_parser("assign", help="give a case to an admin (acknowledges)")
     assign.add_argument("case_id")
     assign.add_argument("--to", help="the admin's user id (default: yourself)")
-    assign.set_defaults(run=_complaints_assign)
+    assign.set_defaults(
+        run=_complaints_assign,
+        routes=(("POST", "/admin/v1/complaints/{case_id}/assign"),),
+    )
     decide = sub.add_parser("decide", help="decide a case")
     decide.add_argument("case_id")
     decide.add_argument(
@@ -135,8 +154,14 @@ def add_commands(commands: Any) -> None:
         action="store_false",
         help="do not record the violation of the case's subject (credit penalty)",
     )
-    decide.set_defaults(run=_complaints_decide)
+    decide.set_defaults(
+        run=_complaints_decide,
+        routes=(("POST", "/admin/v1/complaints/{case_id}/decision"),),
+    )
     close = sub.add_parser("close", help="close a decided case")
     close.add_argument("case_id")
     close.add_argument("--note")
-    close.set_defaults(run=_complaints_close)
+    close.set_defaults(
+        run=_complaints_close,
+        routes=(("POST", "/admin/v1/complaints/{case_id}/close"),),
+    )

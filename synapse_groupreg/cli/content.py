@@ -7,8 +7,22 @@ import argparse
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
+from synapse_groupreg.cli.client import add_paging, listing
+
 if TYPE_CHECKING:
     from synapse_groupreg.cli.client import AdminClient
+
+
+HIT_COLUMNS = (
+    "id",
+    "ts",
+    "user_id",
+    "room_id",
+    "field",
+    "category",
+    "action",
+    "keyword",
+)
 
 
 def _keywords_list(client: AdminClient, args: argparse.Namespace) -> Any:
@@ -67,11 +81,7 @@ def _content_hits(client: AdminClient, args: argparse.Namespace) -> Any:
         "category": args.category,
         "since": args.since,
     }
-    if args.all:
-        return client.pages("/content/hits", "hits", query)
-    return client.call(
-        "GET", "/content/hits", query={**query, "from": args.start, "limit": args.limit}
-    )
+    return listing(client, args, "/content/hits", "hits", query)
 
 
 def add_commands(commands: Any) -> None:
@@ -79,11 +89,13 @@ def add_commands(commands: Any) -> None:
     keywords = commands.add_parser("keywords", help="prohibited-content lists")
     cmds = keywords.add_subparsers(dest="keywords_command", required=True)
     cmds.add_parser("list", help="categories and list sizes").set_defaults(
-        run=_keywords_list
+        run=_keywords_list, routes=(("GET", "/admin/v1/keywords"),)
     )
     show = cmds.add_parser("show", help="one category with its lists")
     show.add_argument("category")
-    show.set_defaults(run=_keywords_show)
+    show.set_defaults(
+        run=_keywords_show, routes=(("GET", "/admin/v1/keywords/{category}"),)
+    )
 
     def action_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--action", choices=["block", "review"])
@@ -94,10 +106,14 @@ def add_commands(commands: Any) -> None:
     )
     setting.add_argument("category")
     action_options(setting)
-    setting.set_defaults(run=_keywords_set)
+    setting.set_defaults(
+        run=_keywords_set, routes=(("PUT", "/admin/v1/keywords/{category}"),)
+    )
     delete = cmds.add_parser("delete", help="remove a category and its lists")
     delete.add_argument("category")
-    delete.set_defaults(run=_keywords_delete)
+    delete.set_defaults(
+        run=_keywords_delete, routes=(("DELETE", "/admin/v1/keywords/{category}"),)
+    )
     importing = cmds.add_parser(
         "import",
         help="add a list file (UTF-8, one entry a line); bad lines are "
@@ -112,19 +128,27 @@ def add_commands(commands: Any) -> None:
         "--replace", action="store_true", help="replace the list instead of adding"
     )
     action_options(importing)
-    importing.set_defaults(run=_keywords_import)
+    importing.set_defaults(
+        run=_keywords_import,
+        routes=(
+            ("PUT", "/admin/v1/keywords/{category}"),
+            ("POST", "/admin/v1/keywords/{category}/import"),
+        ),
+    )
 
     content = commands.add_parser("content", help="the content filter's records")
     content_cmds = content.add_subparsers(dest="content_command", required=True)
     test = content_cmds.add_parser("test", help="which categories a text would hit")
     test.add_argument("text")
-    test.set_defaults(run=_content_test)
+    test.set_defaults(run=_content_test, routes=(("POST", "/admin/v1/content/test"),))
     hits = content_cmds.add_parser("hits", help="refusals and review records")
     hits.add_argument("--user")
     hits.add_argument("--action", choices=["block", "review"])
     hits.add_argument("--category")
     hits.add_argument("--since", type=int, help="ms since the epoch")
-    hits.add_argument("--from", dest="start", type=int, default=0)
-    hits.add_argument("--limit", type=int, default=100)
-    hits.add_argument("--all", action="store_true", help="follow every page")
-    hits.set_defaults(run=_content_hits)
+    add_paging(hits)
+    hits.set_defaults(
+        run=_content_hits,
+        columns=HIT_COLUMNS,
+        routes=(("GET", "/admin/v1/content/hits"),),
+    )

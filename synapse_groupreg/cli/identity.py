@@ -7,6 +7,8 @@ from typing import Any
 
 from synapse_groupreg.cli.client import AdminClient, quoted
 
+IMPORT_COLUMNS = ("row", "user_id", "status", "level", "field", "reason", "error")
+
 
 def _identity_import(client: AdminClient, args: argparse.Namespace) -> Any:
     with open(args.file, "rb") as f:
@@ -35,6 +37,29 @@ def _identity_decide(client: AdminClient, args: argparse.Namespace) -> Any:
     )
 
 
+def _identity_verify(client: AdminClient, args: argparse.Namespace) -> Any:
+    body = {
+        "name": args.name,
+        "document_type": args.document_type,
+        "document_number": args.document_number,
+    }
+    if args.method:
+        body["method"] = args.method
+    return client.call("PUT", f"/identities/{quoted(args.user_id)}", body)
+
+
+def _identity_guardian(client: AdminClient, args: argparse.Namespace) -> Any:
+    return client.call(
+        "POST",
+        f"/identities/{quoted(args.user_id)}/guardian_consent",
+        {"reference": args.reference},
+    )
+
+
+def _identity_keys(client: AdminClient, args: argparse.Namespace) -> Any:
+    return client.call("GET", "/identities/keys")
+
+
 def _identity_reveal(client: AdminClient, args: argparse.Namespace) -> Any:
     return client.call(
         "POST", f"/identities/{quoted(args.user_id)}/reveal", {"reason": args.reason}
@@ -47,20 +72,71 @@ def add_commands(commands: Any) -> None:
     bulk = sub.add_parser("import", help="verify users in bulk from CSV or JSON")
     bulk.add_argument("file")
     bulk.add_argument("--format", choices=["csv", "json"], help="default: by extension")
-    bulk.set_defaults(run=_identity_import)
+    bulk.set_defaults(
+        run=_identity_import,
+        columns=IMPORT_COLUMNS,
+        routes=(("POST", "/admin/v1/identities/import"),),
+    )
     show = sub.add_parser("show", help="a user's masked identity and level")
     show.add_argument("user_id")
-    show.set_defaults(run=_identity_show)
+    show.set_defaults(
+        run=_identity_show, routes=(("GET", "/admin/v1/identities/{user_id}"),)
+    )
     pending = sub.add_parser("pending", help="self-service submissions awaiting review")
-    pending.set_defaults(run=_identity_pending)
+    pending.set_defaults(
+        run=_identity_pending, routes=(("GET", "/admin/v1/identities/pending"),)
+    )
     for verdict in ("approve", "reject"):
         decide = sub.add_parser(verdict, help=f"{verdict} a pending submission")
         decide.add_argument("submission_id")
         decide.add_argument("--reason")
-        decide.set_defaults(run=_identity_decide, verdict=verdict)
+        decide.set_defaults(
+            run=_identity_decide,
+            verdict=verdict,
+            routes=(
+                ("POST", f"/admin/v1/identities/pending/{{submission_id}}/{verdict}"),
+            ),
+        )
+    verify = sub.add_parser("verify", help="verify one user with a document (A3 a)")
+    verify.add_argument("user_id")
+    verify.add_argument("--name", required=True)
+    verify.add_argument(
+        "--document-type",
+        required=True,
+        choices=[
+            "resident_id",
+            "hmt_residence_permit",
+            "foreign_permanent_residence_id",
+            "home_return_permit",
+            "passport",
+        ],
+    )
+    verify.add_argument("--document-number", required=True)
+    verify.add_argument("--method", choices=["admin", "import"], help="default: admin")
+    verify.set_defaults(
+        run=_identity_verify, routes=(("PUT", "/admin/v1/identities/{user_id}"),)
+    )
+    guardian = sub.add_parser(
+        "guardian-consent", help="record a guardian's consent for a minor (A7)"
+    )
+    guardian.add_argument("user_id")
+    guardian.add_argument(
+        "--reference", required=True, help="where the signed consent is kept"
+    )
+    guardian.set_defaults(
+        run=_identity_guardian,
+        routes=(("POST", "/admin/v1/identities/{user_id}/guardian_consent"),),
+    )
+    keys = sub.add_parser("keys", help="rows per encryption key (key rotation)")
+    keys.set_defaults(
+        run=_identity_keys, routes=(("GET", "/admin/v1/identities/keys"),)
+    )
     reveal = sub.add_parser("reveal", help="the plaintext identity (audited)")
     reveal.add_argument("user_id")
     reveal.add_argument(
         "--reason", required=True, help="why; recorded in the audit log"
     )
-    reveal.set_defaults(run=_identity_reveal)
+    reveal.set_defaults(
+        run=_identity_reveal,
+        routes=(("POST", "/admin/v1/identities/{user_id}/reveal"),),
+    )

@@ -8,16 +8,14 @@ import json
 import urllib.request
 from typing import Any
 
-from synapse_groupreg.cli.client import AdminClient, ApiError
+from synapse_groupreg.cli.client import AdminClient, ApiError, add_paging, listing
+
+AUDIT_COLUMNS = ("seq", "ts", "actor", "action", "target")
 
 
 def _audit_list(client: AdminClient, args: argparse.Namespace) -> Any:
     query = {"actor": args.actor, "action": args.action, "target": args.target}
-    if args.all:
-        return client.pages("/audit", "entries", query)
-    return client.call(
-        "GET", "/audit", query={**query, "from": args.start, "limit": args.limit}
-    )
+    return listing(client, args, "/audit", "entries", query)
 
 
 def _audit_verify(client: AdminClient, args: argparse.Namespace) -> Any:
@@ -70,29 +68,29 @@ def add_commands(commands: Any) -> None:
     listing.add_argument("--actor")
     listing.add_argument("--action", help="a name, or a prefix ending in '.'")
     listing.add_argument("--target")
-    listing.add_argument("--from", dest="start", type=int, default=0)
-    listing.add_argument("--limit", type=int, default=100)
-    listing.add_argument("--all", action="store_true", help="follow every page")
-    listing.set_defaults(run=_audit_list)
+    add_paging(listing)
+    listing.set_defaults(
+        run=_audit_list, columns=AUDIT_COLUMNS, routes=(("GET", "/admin/v1/audit"),)
+    )
     verify = audit_cmds.add_parser("verify", help="recompute the whole chain")
-    verify.set_defaults(run=_audit_verify)
+    verify.set_defaults(run=_audit_verify, routes=(("GET", "/admin/v1/audit/verify"),))
 
     export = commands.add_parser("export", help="download a signed JSONL export")
     export.add_argument("--sections", help="comma-separated, e.g. audit,network (all)")
     export.add_argument("--since", type=int, help="ms since the epoch, inclusive")
     export.add_argument("--until", type=int, help="ms since the epoch, exclusive")
     export.add_argument("-o", "--output", required=True, help="file to write")
-    export.set_defaults(run=_export)
+    export.set_defaults(run=_export, routes=(("GET", "/admin/v1/export"),))
     check = commands.add_parser(
         "export-verify",
         help="check an export's signature against the server's published key",
     )
     check.add_argument("file")
-    check.set_defaults(run=_export_verify, needs_token=False)
+    check.set_defaults(run=_export_verify, needs_token=False, routes=())
 
     notice = commands.add_parser("notice", help="have the notice bot write")
     target = notice.add_mutually_exclusive_group(required=True)
     target.add_argument("--user", help="direct message to this user")
     target.add_argument("--room", help="notice into this room (the bot must be in it)")
     notice.add_argument("text")
-    notice.set_defaults(run=_notice)
+    notice.set_defaults(run=_notice, routes=(("POST", "/admin/v1/notices"),))

@@ -25,6 +25,30 @@ if TYPE_CHECKING:
     from synapse_groupreg.cli.client import AdminClient
 
 
+SANCTION_COLUMNS = (
+    "sanction_id",
+    "scope",
+    "target",
+    "action",
+    "status",
+    "created_ts",
+    "expires_ts",
+    "reason",
+)
+BLACKLIST_COLUMNS = (
+    "entry_id",
+    "kind",
+    "target",
+    "status",
+    "source",
+    "expires_ts",
+    "reason",
+)
+POLICY_COLUMNS = ("index", "entity", "outcome", "entry_id", "why")
+EMERGENCY_COLUMNS = ("room_id", "code", "class", "category", "name", "matched_keyword")
+VIOLATION_COLUMNS = ("id", "ts", "user_id", "kind", "room_id", "penalty")
+
+
 def _quote(value: str) -> str:
     return urllib.parse.quote(value, safe="")
 
@@ -71,6 +95,14 @@ def _sanction_show(client: AdminClient, args: argparse.Namespace) -> Any:
 
 
 def _sanction_list(client: AdminClient, args: argparse.Namespace) -> Any:
+    if args.room or args.user:
+        # One target's sanctions, from its own resource.
+        path = (
+            f"/rooms/{_quote(args.room)}/sanctions"
+            if args.room
+            else f"/users/{_quote(args.user)}/sanctions"
+        )
+        return client.pages(path, "sanctions", {"status": args.status})
     query = {
         "scope": args.scope,
         "target": args.target,
@@ -112,6 +144,10 @@ def _blacklist_remove(client: AdminClient, args: argparse.Namespace) -> Any:
     return client.call(
         "DELETE", f"/blacklist/{_quote(args.entry_id)}", _body(reason=args.reason)
     )
+
+
+def _blacklist_show(client: AdminClient, args: argparse.Namespace) -> Any:
+    return client.call("GET", f"/blacklist/{_quote(args.entry_id)}")
 
 
 def _blacklist_list(client: AdminClient, args: argparse.Namespace) -> Any:
@@ -184,6 +220,11 @@ def _violation_record(client: AdminClient, args: argparse.Namespace) -> Any:
     return client.call("POST", "/violations", body)
 
 
+def _violation_list(client: AdminClient, args: argparse.Namespace) -> Any:
+    query = {"user_id": args.user, "room_id": args.room}
+    return client.pages("/violations", "violations", query)
+
+
 def _emergency(client: AdminClient, args: argparse.Namespace) -> Any:
     match = _body(
         **{"class": args.room_class, "category": args.category},
@@ -213,7 +254,9 @@ def add_commands(commands: Any) -> None:
     room.add_argument("--duration", help="e.g. 24h (suspend_posting)")
     room.add_argument("--deadline", help="time to rectify, e.g. 7d (warn)")
     room.add_argument("--rule", help="the rule cited (default: configured)")
-    room.set_defaults(run=_sanction_room)
+    room.set_defaults(
+        run=_sanction_room, routes=(("POST", "/admin/v1/rooms/{room_id}/sanctions"),)
+    )
     user = cmds.add_parser("user", help="lower_credit, suspend_admin, revoke_creation")
     user.add_argument("user_id")
     user.add_argument(
@@ -225,31 +268,52 @@ def add_commands(commands: Any) -> None:
     user.add_argument("--amount", type=int, help="points (lower_credit)")
     user.add_argument("--duration", help="e.g. 30d (suspend_admin, revoke_creation)")
     user.add_argument("--rule")
-    user.set_defaults(run=_sanction_user)
+    user.set_defaults(
+        run=_sanction_user, routes=(("POST", "/admin/v1/users/{user_id}/sanctions"),)
+    )
     lift = cmds.add_parser("lift", help="lift a sanction early (any but close)")
     lift.add_argument("sanction_id")
     lift.add_argument("--reason")
-    lift.set_defaults(run=_sanction_lift)
+    lift.set_defaults(
+        run=_sanction_lift, routes=(("DELETE", "/admin/v1/sanctions/{sanction_id}"),)
+    )
     show = cmds.add_parser("show", help="one sanction")
     show.add_argument("sanction_id")
-    show.set_defaults(run=_sanction_show)
+    show.set_defaults(
+        run=_sanction_show, routes=(("GET", "/admin/v1/sanctions/{sanction_id}"),)
+    )
     listing = cmds.add_parser("list", help="every sanction (all pages)")
+    whose = listing.add_mutually_exclusive_group()
+    whose.add_argument("--room", help="the sanctions of one group")
+    whose.add_argument("--user", help="the sanctions of one user")
     listing.add_argument("--scope", choices=["room", "user"])
     listing.add_argument("--target")
     listing.add_argument("--action")
     listing.add_argument("--status", choices=["active", "ended"])
-    listing.set_defaults(run=_sanction_list)
+    listing.set_defaults(
+        run=_sanction_list,
+        columns=SANCTION_COLUMNS,
+        routes=(
+            ("GET", "/admin/v1/sanctions"),
+            ("GET", "/admin/v1/rooms/{room_id}/sanctions"),
+            ("GET", "/admin/v1/users/{user_id}/sanctions"),
+        ),
+    )
 
     credit = commands.add_parser("credit", help="credit scores")
     credit_cmds = credit.add_subparsers(dest="credit_command", required=True)
     credit_show = credit_cmds.add_parser("show", help="score, band and history")
     credit_show.add_argument("user_id")
-    credit_show.set_defaults(run=_credit_show)
+    credit_show.set_defaults(
+        run=_credit_show, routes=(("GET", "/admin/v1/users/{user_id}/credit"),)
+    )
     award = credit_cmds.add_parser("award", help="give points (taking is a sanction)")
     award.add_argument("user_id")
     award.add_argument("amount", type=int)
     award.add_argument("--reason", required=True)
-    award.set_defaults(run=_credit_award)
+    award.set_defaults(
+        run=_credit_award, routes=(("POST", "/admin/v1/users/{user_id}/credit"),)
+    )
 
     blacklist = commands.add_parser("blacklist", help="the blacklist and policy lists")
     bl = blacklist.add_subparsers(dest="blacklist_command", required=True)
@@ -258,27 +322,44 @@ def add_commands(commands: Any) -> None:
     add.add_argument("target", help="id, alias, server name or glob; person: user id")
     add.add_argument("--reason", required=True)
     add.add_argument("--expires-in", help="e.g. 90d (default 3 years)")
-    add.set_defaults(run=_blacklist_add)
+    add.set_defaults(run=_blacklist_add, routes=(("POST", "/admin/v1/blacklist"),))
     remove = bl.add_parser("remove", help="remove an entry")
     remove.add_argument("entry_id")
     remove.add_argument("--reason")
-    remove.set_defaults(run=_blacklist_remove)
+    remove.set_defaults(
+        run=_blacklist_remove, routes=(("DELETE", "/admin/v1/blacklist/{entry_id}"),)
+    )
+    bl_show = bl.add_parser("show", help="one entry")
+    bl_show.add_argument("entry_id")
+    bl_show.set_defaults(
+        run=_blacklist_show, routes=(("GET", "/admin/v1/blacklist/{entry_id}"),)
+    )
     bl_list = bl.add_parser("list", help="entries (all pages)")
     bl_list.add_argument("--kind", choices=["user", "person", "room", "server"])
     bl_list.add_argument("--target")
     bl_list.add_argument("--status", choices=["active", "ended"])
     bl_list.add_argument("--expiring-within", help="for review, e.g. 30d")
-    bl_list.set_defaults(run=_blacklist_list)
+    bl_list.set_defaults(
+        run=_blacklist_list,
+        columns=BLACKLIST_COLUMNS,
+        routes=(("GET", "/admin/v1/blacklist"),),
+    )
     imp = bl.add_parser("import", help="import a Matrix policy list (m.ban rules)")
     source = imp.add_mutually_exclusive_group(required=True)
     source.add_argument("--file", help="JSON list of state events (or an export)")
     source.add_argument("--room", help="a policy room to read, e.g. Draupnir's")
     imp.add_argument("--source", help="a name for the list")
     imp.add_argument("--expires-in")
-    imp.set_defaults(run=_blacklist_import)
+    imp.set_defaults(
+        run=_blacklist_import,
+        columns=POLICY_COLUMNS,
+        routes=(("POST", "/admin/v1/blacklist/policy"),),
+    )
     exp = bl.add_parser("export", help="the blacklist as m.policy.rule.* events")
     exp.add_argument("-o", "--output", help="file to write the events to")
-    exp.set_defaults(run=_blacklist_export)
+    exp.set_defaults(
+        run=_blacklist_export, routes=(("GET", "/admin/v1/blacklist/policy"),)
+    )
 
     violation = commands.add_parser("violation", help="record a violation")
     violation.add_argument("user_id")
@@ -286,7 +367,20 @@ def add_commands(commands: Any) -> None:
     violation.add_argument("--room")
     violation.add_argument("--penalty", type=int)
     violation.add_argument("--evidence", help="a JSON object")
-    violation.set_defaults(run=_violation_record)
+    violation.set_defaults(
+        run=_violation_record, routes=(("POST", "/admin/v1/violations"),)
+    )
+
+    violations = commands.add_parser(
+        "violations", help="recorded violations, oldest first (all pages)"
+    )
+    violations.add_argument("--user")
+    violations.add_argument("--room")
+    violations.set_defaults(
+        run=_violation_list,
+        columns=VIOLATION_COLUMNS,
+        routes=(("GET", "/admin/v1/violations"),),
+    )
 
     emergency = commands.add_parser(
         "emergency", help="suspend or close many groups (dry run unless --apply)"
@@ -301,4 +395,8 @@ def add_commands(commands: Any) -> None:
         "--keyword-category", help="the words of a content-filter category"
     )
     emergency.add_argument("--apply", action="store_true", help="not a dry run")
-    emergency.set_defaults(run=_emergency)
+    emergency.set_defaults(
+        run=_emergency,
+        columns=EMERGENCY_COLUMNS,
+        routes=(("POST", "/admin/v1/emergency"),),
+    )

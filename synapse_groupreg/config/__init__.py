@@ -217,6 +217,10 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
     Raises:
         ConfigError: naming the key path and what is allowed there.
     """
+    # Here, because Synapse reads the config first thing at start-up.
+    from synapse_groupreg.compat import check_installed_synapse
+
+    check_installed_synapse()
     root = Section(raw, ())
     if not root.has("profile"):
         raise ConfigError(

@@ -4,6 +4,7 @@ plain HTTP for the module's own APIs."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -13,12 +14,12 @@ from typing import Any
 import aiohttp
 import nio
 
-from tests.harness.homeserver import Homeserver, User
+from tests.harness.homeserver import Endpoint, User
 
 REASON_FIELD = "org.groupreg.reason"
 
 
-def nio_client(hs: Homeserver, user: User) -> nio.AsyncClient:
+def nio_client(hs: Endpoint, user: User) -> nio.AsyncClient:
     """A logged-in matrix-nio client for `user` (no encryption store)."""
     client = nio.AsyncClient(
         hs.base_url,
@@ -32,7 +33,7 @@ def nio_client(hs: Homeserver, user: User) -> nio.AsyncClient:
 
 
 @asynccontextmanager
-async def clients(hs: Homeserver, *users: User) -> AsyncIterator[list[nio.AsyncClient]]:
+async def clients(hs: Endpoint, *users: User) -> AsyncIterator[list[nio.AsyncClient]]:
     made = [nio_client(hs, u) for u in users]
     try:
         yield made
@@ -64,7 +65,7 @@ async def reason_of(response: Any) -> str | None:
 class Http:
     """Plain HTTP against a homeserver, for the module's APIs."""
 
-    def __init__(self, hs: Homeserver, token: str | None = None) -> None:
+    def __init__(self, hs: Endpoint, token: str | None = None) -> None:
         self.hs = hs
         self.token = token
 
@@ -112,13 +113,24 @@ class Http:
         return await self.request("DELETE", path, **kw)
 
 
-def run_cli(hs: Homeserver, token: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `groupreg` (as `python -m synapse_groupreg.cli`) against `hs`."""
+def run_cli(
+    hs: Endpoint,
+    token: str | None,
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `groupreg` (as `python -m synapse_groupreg.cli`) against `hs`;
+    without a token it uses the login kept in `env`'s GROUPREG_CREDENTIALS.
+    Its output is not a terminal, so answers come as JSON unless `--table`."""
+    auth = ["--token", token] if token is not None else []
     return subprocess.run(
         [sys.executable, "-m", "synapse_groupreg.cli", "--url", hs.base_url,
-         "--token", token, *args],
+         *auth, *args],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        input=stdin,
+        env={**os.environ, **(env or {})},
     )  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any
 import nio
 
 from tests.harness.client import Http, clients
-from tests.harness.homeserver import Homeserver, User
+from tests.harness.homeserver import Endpoint, User
 
 CLIENT = "/_synapse/client/groupreg/v1"
 ADMIN = "/_synapse/client/groupreg/admin/v1"
@@ -23,7 +23,7 @@ def quote(text: str) -> str:
 
 
 async def report_event(
-    hs: Homeserver, user: User, room_id: str, event_id: str, reason: str
+    hs: Endpoint, user: User, room_id: str, event_id: str, reason: str
 ) -> None:
     """Synapse's own event report endpoint, as Element's Report button uses."""
     status, body = await Http(hs, user.access_token).post(
@@ -33,14 +33,14 @@ async def report_event(
     assert status == 200, body
 
 
-async def report_room(hs: Homeserver, user: User, room_id: str, reason: str) -> None:
+async def report_room(hs: Endpoint, user: User, room_id: str, reason: str) -> None:
     status, body = await Http(hs, user.access_token).post(
         f"{MATRIX}/rooms/{quote(room_id)}/report", {"reason": reason}
     )
     assert status == 200, body
 
 
-async def report_user(hs: Homeserver, user: User, target: str, reason: str) -> None:
+async def report_user(hs: Endpoint, user: User, target: str, reason: str) -> None:
     status, body = await Http(hs, user.access_token).post(
         f"{MATRIX}/users/{quote(target)}/report", {"reason": reason}
     )
@@ -48,7 +48,7 @@ async def report_user(hs: Homeserver, user: User, target: str, reason: str) -> N
 
 
 async def room_with_message(
-    hs: Homeserver, owner: User, *members: User, text: str = "offending words"
+    hs: Endpoint, owner: User, *members: User, text: str = "offending words"
 ) -> tuple[str, str]:
     """A room `owner` created, `members` joined, and the last of them (or
     the owner) posted `text` in; answers (room id, event id)."""

@@ -30,7 +30,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import yaml
@@ -96,6 +96,14 @@ def free_port() -> int:
                     continue
             return port
     raise RuntimeError(f"no free loopback port in {_port_low}-{_port_high - 1}")
+
+
+class Endpoint(Protocol):
+    """What clients need of a server: where it answers (a homeserver, one
+    process of a cluster, or the proxy in front of one)."""
+
+    @property
+    def base_url(self) -> str: ...
 
 
 @attrs.frozen(slots=True)

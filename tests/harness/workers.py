@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -50,9 +50,15 @@ def skip_reason(backend: str) -> str | None:
 
 class Worker(Homeserver):
     """A generic worker of `main`: same server name and database, its own
-    client listener, config file and log."""
+    listener, config file and log. `worker_config(worker)` gives the worker's
+    own config file (default: one client listener on `worker.port`)."""
 
-    def __init__(self, main: Homeserver, worker_name: str) -> None:
+    def __init__(
+        self,
+        main: Homeserver,
+        worker_name: str,
+        worker_config: Callable[[Worker], dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(
             main.module_config,
             main.backend,
@@ -63,24 +69,15 @@ class Worker(Homeserver):
         self.main = main
         self.worker_name = worker_name
         self.worker_config_path = self.dir / f"{worker_name}.yaml"
-        self.worker_config_path.write_text(
-            yaml.safe_dump(
-                {
-                    "worker_app": "synapse.app.generic_worker",
-                    "worker_name": worker_name,
-                    "worker_listeners": [
-                        {
-                            "type": "http",
-                            "port": self.port,
-                            "bind_addresses": ["127.0.0.1"],
-                            "resources": [{"names": ["client"], "compress": False}],
-                        }
-                    ],
-                    "worker_log_config": str(self.dir / "log.yaml"),
-                    "worker_pid_file": str(self.dir / f"{worker_name}.pid"),
-                }
-            )
-        )
+        config = (worker_config or _client_worker)(self)
+        self.worker_config_path.write_text(yaml.safe_dump(config))
+
+    def paths(self) -> dict[str, str]:
+        """Where its log config and pid file are."""
+        return {
+            "log_config": str(self.dir / "log.yaml"),
+            "pid_file": str(self.dir / f"{self.worker_name}.pid"),
+        }
 
     def command(self) -> list[str]:
         return [
@@ -92,6 +89,34 @@ class Worker(Homeserver):
             "-c",
             str(self.worker_config_path),
         ]
+
+
+def _client_worker(worker: Worker) -> dict[str, Any]:
+    return {
+        "worker_app": "synapse.app.generic_worker",
+        "worker_name": worker.worker_name,
+        "worker_listeners": [
+            {
+                "type": "http",
+                "port": worker.port,
+                "bind_addresses": ["127.0.0.1"],
+                "resources": [{"names": ["client"], "compress": False}],
+            }
+        ],
+        "worker_log_config": worker.paths()["log_config"],
+        "worker_pid_file": worker.paths()["pid_file"],
+    }
+
+
+def redis_config(dbid_seed: int) -> dict[str, Any]:
+    """Synapse's `redis` block for a run's processes (a database number
+    of their own, from a port of theirs)."""
+    return {
+        "enabled": True,
+        "host": REDIS_HOST,
+        "port": REDIS_PORT,
+        "dbid": dbid_seed % 16,
+    }
 
 
 def main_with_workers(
@@ -112,12 +137,7 @@ def main_with_workers(
         {
             **(extra_config or {}),
             "instance_map": {"main": {"host": "127.0.0.1", "port": replication_port}},
-            "redis": {
-                "enabled": True,
-                "host": REDIS_HOST,
-                "port": REDIS_PORT,
-                "dbid": replication_port % 16,
-            },
+            "redis": redis_config(replication_port),
         },
         name="main",
         share_database_of=share_database_of,

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 import nio
 
 from tests.harness.client import REASON_FIELD, Http, error_body, nio_client
-from tests.harness.homeserver import Homeserver, User
+from tests.harness.homeserver import Endpoint, User
 
 CLIENT = "/_synapse/client/groupreg/v1"
 ADMIN = "/_synapse/client/groupreg/admin/v1"
@@ -21,7 +22,7 @@ ROOM_STATE = "org.groupreg.room"
 
 
 async def create_room(
-    hs: Homeserver, user: User, **body: Any
+    hs: Endpoint, user: User, **body: Any
 ) -> tuple[int, dict[str, Any]]:
     """POST /createRoom as `user`; the body may hold `org_groupreg_class`
     and `org_groupreg_category`, sent as `org.groupreg.class` / `.category`."""
@@ -34,13 +35,13 @@ async def create_room(
     return status, answer if isinstance(answer, dict) else {"raw": answer}
 
 
-async def new_room(hs: Homeserver, user: User, **body: Any) -> str:
+async def new_room(hs: Endpoint, user: User, **body: Any) -> str:
     status, answer = await create_room(hs, user, **body)
     assert status == 200, answer
     return str(answer["room_id"])
 
 
-async def join(hs: Homeserver, user: User, room_id: str) -> tuple[int, dict[str, Any]]:
+async def join(hs: Endpoint, user: User, room_id: str) -> tuple[int, dict[str, Any]]:
     status, answer = await Http(hs, user.access_token).post(
         f"{MATRIX}/join/{quote(room_id)}", {}
     )
@@ -48,7 +49,7 @@ async def join(hs: Homeserver, user: User, room_id: str) -> tuple[int, dict[str,
 
 
 async def invite(
-    hs: Homeserver, user: User, room_id: str, invitee: str
+    hs: Endpoint, user: User, room_id: str, invitee: str
 ) -> tuple[int, dict[str, Any]]:
     return await Http(hs, user.access_token).post(
         f"{MATRIX}/rooms/{quote(room_id)}/invite", {"user_id": invitee}
@@ -56,7 +57,7 @@ async def invite(
 
 
 async def state(
-    hs: Homeserver, user: User, room_id: str, event_type: str, state_key: str = ""
+    hs: Endpoint, user: User, room_id: str, event_type: str, state_key: str = ""
 ) -> tuple[int, Any]:
     return await Http(hs, user.access_token).get(
         f"{MATRIX}/rooms/{quote(room_id)}/state/{event_type}/{state_key}"
@@ -64,7 +65,7 @@ async def state(
 
 
 async def put_state(
-    hs: Homeserver,
+    hs: Endpoint,
     user: User,
     room_id: str,
     event_type: str,
@@ -77,7 +78,7 @@ async def put_state(
 
 
 async def send_text(
-    hs: Homeserver, user: User, room_id: str, body: str
+    hs: Endpoint, user: User, room_id: str, body: str
 ) -> tuple[int, Any]:
     """PUT one m.text message with a fresh transaction id."""
     return await Http(hs, user.access_token).put(
@@ -95,7 +96,7 @@ def room_path(room_id: str) -> str:
 
 
 async def concurrent_joins(
-    joiners: list[tuple[Homeserver, User]], room_id: str
+    joiners: Sequence[tuple[Endpoint, User]], room_id: str
 ) -> Counter[str]:
     """Join with every (process, user) at once, each through its own
     matrix-nio client on that process; count the outcomes by HTTP status and

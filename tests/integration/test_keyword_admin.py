@@ -312,7 +312,8 @@ async def test_phrase_test_and_hits_listing(hs: Homeserver, admin: User) -> None
 
 def test_cli_imports_a_file(hs: Homeserver, admin: User, tmp_path: Path) -> None:
     """C4, G2: `groupreg keywords import <category> <file>`, creating the
-    category; bad lines come back by number; refusals exit 1."""
+    category; bad lines come back by number and make it exit 3 (done in
+    part); refusals exit 1."""
     name = _name()
     words = tmp_path / "list.txt"
     words.write_bytes("# 示例\n开奖\nxy\n六合彩\n".encode())
@@ -320,7 +321,8 @@ def test_cli_imports_a_file(hs: Homeserver, admin: User, tmp_path: Path) -> None
         hs, admin.access_token, "keywords", "import", name, str(words),
         "--action", "block", "--credit-penalty", "9",
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 3, done.stderr
+    assert "line 3:" in done.stderr
     result = json.loads(done.stdout)
     assert (result["added"], [e["line"] for e in result["errors"]]) == (2, [3])
     shown = json.loads(run_cli(hs, admin.access_token, "keywords", "show", name).stdout)
