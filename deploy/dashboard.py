@@ -24,7 +24,8 @@ METRICS = {
     "groupreg_check_failures_total": True,
     "groupreg_complaints_open": True,
     "groupreg_complaints_overdue": True,
-    "groupreg_adoption_rooms": False,
+    "groupreg_adoption_rooms": True,
+    "groupreg_would_refuse_total": True,
 }
 
 _SOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -140,17 +141,31 @@ def dashboard() -> dict[str, Any]:
             6,
             "Adoption progress",
             "Rooms of an existing server taken into the registry, by state"
-            " (registered, pending, failed). Shows data once the module's"
-            " adoption of existing rooms exists and runs.",
+            " (registered, pending, skipped, failed), set by the"
+            " background-tasks instance (docs/operations.md).",
             [("sum by (state) (groupreg_adoption_rooms)", "{{state}}")],
             (12, 18, 12, 8),
             kind="bargauge",
+        ),
+        _panel(
+            7,
+            "Observe mode: what would be refused",
+            "Refusals of checks in observe mode (enforcement: observe), which"
+            " let the action through, by check and reason, per second.",
+            [
+                (
+                    "sum by (check, reason) (rate(groupreg_would_refuse_total[5m]))",
+                    "{{check}} {{reason}}",
+                )
+            ],
+            (0, 26, 24, 8),
         ),
     ]
     return {
         "uid": UID,
         "title": "synapse-groupreg",
-        "description": "synapse-groupreg: decisions, latency, failures, complaints",
+        "description": "synapse-groupreg: decisions, latency, failures, complaints,"
+        " adoption, observe mode",
         "tags": ["synapse", "synapse-groupreg"],
         "timezone": "browser",
         "schemaVersion": 39,

@@ -101,14 +101,15 @@ class ComplaintGauges:
     a scrape reads two numbers and never touches the database."""
 
     def __init__(self, kinds: Sequence[str], server_name: str) -> None:
-        self._open = {k: COMPLAINTS_OPEN.labels(k, server_name) for k in kinds}
-        self._overdue = {k: COMPLAINTS_OVERDUE.labels(k, server_name) for k in kinds}
+        self._kinds = tuple(kinds)
+        self._server_name = server_name
 
     def set(self, open_: Mapping[str, int], overdue: Mapping[str, int]) -> None:
-        for kind, gauge in self._open.items():
-            gauge.set(open_.get(kind, 0))
-        for kind, gauge in self._overdue.items():
-            gauge.set(overdue.get(kind, 0))
+        # The children are made at the first set, on the instance that runs
+        # the job: other processes export no (zero) samples to sum twice.
+        for kind in self._kinds:
+            COMPLAINTS_OPEN.labels(kind, self._server_name).set(open_.get(kind, 0))
+            COMPLAINTS_OVERDUE.labels(kind, self._server_name).set(overdue.get(kind, 0))
 
 
 # -- adoption (H1) --------------------------------------------------------------
@@ -128,8 +129,9 @@ class AdoptionGauges:
     STATES = ("registered", "pending", "skipped", "failed")
 
     def __init__(self, server_name: str) -> None:
-        self._gauges = {s: ADOPTION_ROOMS.labels(s, server_name) for s in self.STATES}
+        self._server_name = server_name
 
     def set(self, counts: Mapping[str, int]) -> None:
-        for state, gauge in self._gauges.items():
-            gauge.set(counts.get(state, 0))
+        """Made at the first set, on the one instance that adopts."""
+        for state in self.STATES:
+            ADOPTION_ROOMS.labels(state, self._server_name).set(counts.get(state, 0))
