@@ -139,6 +139,7 @@ def build() -> tuple[RoomChecks, MemoryDatabase]:
             api.get_current_time_msec,
         ),
         # The room checks use none of credit, sanctions or the blacklist.
+        governance=_unused,
         credit_ledger=_unused,
         sanctions=_unused,
         blacklist=_unused,

@@ -27,6 +27,7 @@ from synapse_groupreg.checks import sanctions as checks_sanctions
 from synapse_groupreg.config import GroupRegConfig, parse_config
 from synapse_groupreg.content import build_content
 from synapse_groupreg.export import SectionSource
+from synapse_groupreg.governance.wiring import build_governance
 from synapse_groupreg.http import all_routes
 from synapse_groupreg.http.base import PREFIX, Router
 from synapse_groupreg.netlog import NetworkLog
@@ -134,6 +135,8 @@ class GroupRegModule:
         complaints = build_complaints(api, config, store, audit, notices, discipline)
         if complaints is not None:
             exports["complaints"] = complaints.records
+        governance = build_governance(api, config, store, audit, notices, identity)
+        exports["checkpoints"] = governance.checkpoints.records
         self.services = services = Services(
             api=api,
             config=config,
@@ -166,11 +169,14 @@ class GroupRegModule:
             emergency=discipline.emergency,
             content=content,
             complaints=complaints,
+            governance=governance,
         )
 
         for register in CHECKS:
             register(api, services)
-        self.router = Router(api, hs.clock(api), all_routes(services))
+        self.router = Router(
+            api, hs.clock(api), all_routes(services), governance.authoriser
+        )
         api.register_web_resource(PREFIX, self.router)
 
         if api.should_run_background_tasks():

@@ -14,6 +14,7 @@ from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.content import ContentServices
 from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.export import SectionSource
+from synapse_groupreg.governance.wiring import Governance
 from synapse_groupreg.identity.selfservice import SelfService
 from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.netlog import NetworkLog
@@ -68,6 +69,8 @@ class Services:
     room_state: RoomState
     #: Moving rooms between classes, declaring categories (B2, B6).
     moves: ClassMoves
+    #: Module roles, four-eyes reveal, audit checkpoints (G7, A6, F1).
+    governance: Governance
     #: Real-name identity (A1-A8), None when real-name is off. Also
     #: `identity_levels` then; `person_hash_of` is the blacklist's handle.
     identity: IdentityService | None = None

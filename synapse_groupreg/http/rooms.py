@@ -14,6 +14,7 @@ from typing import Any
 from synapse.api.errors import Codes, SynapseError
 
 from synapse_groupreg.config.rooms import DIRECT
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http.base import (
     Request,
     Route,
@@ -43,13 +44,15 @@ class RoomsApi:
             Route("GET", "/v1/rooms/{room_id}", "user", self.room_info),
             Route("POST", "/v1/rooms/{room_id}/class", "user", self.ask_move),
             Route("PUT", "/v1/rooms/{room_id}/category", "user", self.set_category),
-            Route("GET", "/admin/v1/rooms", "admin", self.admin_rooms),
-            Route("GET", "/admin/v1/rooms/{room_id}", "admin", self.admin_room),
-            Route("GET", "/admin/v1/class-requests", "admin", self.class_requests),
+            Route("GET", "/admin/v1/rooms", Role.MODERATOR, self.admin_rooms),
+            Route("GET", "/admin/v1/rooms/{room_id}", Role.MODERATOR, self.admin_room),
+            Route(
+                "GET", "/admin/v1/class-requests", Role.MODERATOR, self.class_requests
+            ),
             Route(
                 "POST",
                 "/admin/v1/class-requests/{request_id}",
-                "admin",
+                Role.MODERATOR,
                 self.decide_request,
             ),
         ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from synapse_groupreg.store import (
     audit,
+    checkpoints,
     complaint_intake,
     complaint_notices,
     complaints,
@@ -14,6 +15,8 @@ from synapse_groupreg.store import (
     keywords,
     netlog,
     notices,
+    reveals,
+    role_grants,
     synapse_reports,
     verification,
 )
@@ -51,6 +54,13 @@ MIGRATIONS += (
     *violation_store.MIGRATIONS,
 )
 MIGRATIONS += complaints.MIGRATIONS
+# Roles, reveal requests and audit checkpoints (G7, A6, F1): their stores
+# are built in governance/wiring.py.
+MIGRATIONS += (
+    *role_grants.MIGRATIONS,
+    *reveals.MIGRATIONS,
+    *checkpoints.MIGRATIONS,
+)
 
 
 class Store:

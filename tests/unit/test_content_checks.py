@@ -54,6 +54,7 @@ def _checks(fail: str) -> ContentChecks:
         roles=unused,
         room_state=unused,
         moves=unused,
+        governance=unused,
         credit_ledger=unused,
         sanctions=unused,
         blacklist=unused,
