@@ -183,7 +183,10 @@ class AuditCheckpoints:
         if path is None:
             return
         try:
-            present = _read_lines(path)
+            try:
+                present = _read_lines(path)
+            except FileNotFoundError:
+                present = []
             have = 0
             for line in present:
                 try:

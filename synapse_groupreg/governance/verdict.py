@@ -77,7 +77,7 @@ def chain_problem(facts: ChainFacts) -> Problem | None:
     problem = facts.break_problem or "broken"
     return Problem(
         _CHAIN_KINDS.get(problem, "altered"),
-        f"entry {facts.break_seq}: {problem}",
+        problem,
         first_seq=facts.break_seq,
         last_seq=facts.break_seq,
     )
