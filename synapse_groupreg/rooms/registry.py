@@ -19,7 +19,7 @@ from synapse_groupreg.reasons import Refusal
 from synapse_groupreg.rooms import classes, codes
 from synapse_groupreg.rooms.classes import InvalidField, Placement
 from synapse_groupreg.standing import CreditScores, IdentityLevels
-from synapse_groupreg.store.rooms import RoomRow, RoomStore
+from synapse_groupreg.store.rooms import RegistrySearch, RoomRow, RoomStore
 from synapse_groupreg.store.seats import SeatStore
 
 #: The room state event that shows a group's registration (API.md).
@@ -171,6 +171,12 @@ class RoomRegistry:
         creator: str | None = None,
     ) -> list[RoomRow]:
         return await self._store.rooms(start, limit, room_class, status, creator)
+
+    async def search(
+        self, start: int, limit: int, where: RegistrySearch
+    ) -> list[tuple[RoomRow, str | None]]:
+        """Rooms with their names, filtered as the console asks (B4)."""
+        return await self._store.search(start, limit, where)
 
     async def members(self, room_id: str) -> list[str]:
         return await self._seats.members(room_id)

@@ -11,16 +11,20 @@ from synapse_groupreg.http.base import TEMPLATES
 from synapse_groupreg.http.console import STATIC, console_assets
 
 SCRIPTS = sorted(STATIC.glob("console*.js"))
-CATALOGUE = STATIC / "console-i18n.js"
+CATALOGUES = sorted(STATIC.glob("console-i18n*.js"))
 
 
 def _catalogue() -> dict[str, int]:
     """Each key of the text catalogue and how many wordings it has."""
-    entries = re.findall(
-        r'^\s*"?([\w.]+)"?:\s*\[(.*?)\],?$',
-        CATALOGUE.read_text(),
-        re.MULTILINE | re.DOTALL,
-    )
+    entries = [
+        entry
+        for catalogue in CATALOGUES
+        for entry in re.findall(
+            r'^\s*"?([\w.]+)"?:\s*\[(.*?)\],?$',
+            catalogue.read_text(),
+            re.MULTILINE | re.DOTALL,
+        )
+    ]
     return {key: len(re.findall(r'"(?:[^"\\]|\\.)*"', body)) for key, body in entries}
 
 
