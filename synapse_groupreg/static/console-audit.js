@@ -4,7 +4,7 @@
 
 import { admin } from "./console-api.js";
 import { t } from "./console-i18n.js";
-import { badge, busy, el, errorBox, field, formSuccess, heading, loading, newPaging, pager, table, when } from "./console-ui.js";
+import { badge, busy, el, errorBox, field, fill, formSuccess, heading, loading, newPaging, pager, table, when } from "./console-ui.js";
 
 const paging = newPaging();
 const filters = { action: "", actor: "", target: "" };
@@ -12,7 +12,7 @@ const filters = { action: "", actor: "", target: "" };
 export async function showAudit(root) {
   const verdict = el("div", { id: "audit-verdict" }, loading());
   const list = el("div", { id: "audit-list" }, loading());
-  root.replaceChildren(
+  fill(root,
     heading(t("audit.title")),
     el("p", { class: "intro", text: t("audit.intro") }),
     verdict,
@@ -47,7 +47,7 @@ async function showVerdict(slot) {
     p.checkpoint === null ? "—" : String(p.checkpoint),
     p.message,
   ]);
-  slot.replaceChildren(
+  fill(slot,
     el("div", { class: answer.ok ? "success" : "error", role: answer.ok ? "status" : "alert" }, head, last ? el("p", { text: t("audit.last_checkpoint", { n: last.n, seq: last.seq, when: when(last.ts) }) }) : el("p", { text: t("audit.no_checkpoint") }), el("ul", { class: "copies" }, copies)),
     problems.length ? table(t("audit.problems"), [t("audit.problem_kind"), t("audit.seq"), t("audit.checkpoint"), t("audit.problem")], problems, "") : null,
     checkpointForm(slot),
@@ -119,7 +119,7 @@ async function load(list) {
     return;
   }
   const rows = answer.entries.map((e) => [String(e.seq), when(e.ts), e.actor, el("code", { text: e.action }), e.target || "—", el("code", { class: "details", text: JSON.stringify(e.details) })]);
-  list.replaceChildren(
+  fill(list,
     table(t("audit.entries"), ["#", t("audit.when"), t("audit.actor"), t("audit.action"), t("audit.target"), t("audit.details")], rows, t("audit.none")),
     pager(paging, answer.next_token, () => load(list)),
   );

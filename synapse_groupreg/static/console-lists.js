@@ -4,7 +4,7 @@
 
 import { admin, seg } from "./console-api.js";
 import { language, t } from "./console-i18n.js";
-import { el, errorBox, field, heading, loading, newPaging, pager, select, table, term, when } from "./console-ui.js";
+import { el, errorBox, field, fill, heading, loading, newPaging, pager, select, table, term, when } from "./console-ui.js";
 import { userLink } from "./console-user.js";
 
 const paging = newPaging();
@@ -13,7 +13,7 @@ const filters = { kind: "", status: "active" };
 export async function showLists(root) {
   const blacklist = el("div", { id: "blacklist-list" }, loading());
   const keywords = el("div", { id: "keyword-lists" }, loading());
-  root.replaceChildren(
+  fill(root,
     heading(t("lists.title")),
     heading(t("lists.blacklist"), 3),
     filterForm(blacklist),
@@ -52,7 +52,7 @@ async function loadBlacklist(list) {
     return;
   }
   const rows = answer.entries.map((b) => [b.entry_id, term("blacklist_kind", b.kind), targetOf(b), term("entry_status", b.status), b.reason, b.actor, when(b.created_ts), when(b.expires_ts)]);
-  list.replaceChildren(
+  fill(list,
     table(t("lists.blacklist"), [t("lists.entry"), t("lists.kind"), t("lists.target"), t("lists.status"), t("lists.reason"), t("lists.actor"), t("lists.created"), t("lists.expires")], rows, t("lists.no_entries")),
     pager(paging, answer.next_token, () => loadBlacklist(list)),
   );
@@ -75,7 +75,7 @@ async function loadKeywords(slot) {
     String(c.exceptions),
     when(c.updated_ts),
   ]);
-  slot.replaceChildren(
+  fill(slot,
     el("p", { class: "hint", text: t("lists.version", { version: answer.version, loaded: answer.loaded_version }) }),
     table(t("lists.keywords"), [t("lists.category"), t("lists.action"), t("lists.penalty"), t("lists.words"), t("lists.exceptions"), t("lists.updated")], rows, t("lists.no_keywords")),
     detail,
@@ -91,9 +91,9 @@ async function openCategory(slot, category) {
     slot.replaceChildren(errorBox(e));
     return;
   }
-  slot.replaceChildren(
+  fill(slot,
     el("h4", { text: t("lists.category_words", { category: list.labels?.[language()] || category, count: list.words.length }) }),
     el("ul", { class: "words" }, list.words.slice(0, 500).map((w) => el("li", { text: w }))),
-    list.exceptions.length ? el("p", { class: "hint", text: `${t("lists.exceptions")}: ${list.exceptions.join("、")}` }) : null,
+    list.exceptions.length > 0 && el("p", { class: "hint", text: `${t("lists.exceptions")}: ${list.exceptions.join("、")}` }),
   );
 }

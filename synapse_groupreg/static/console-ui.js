@@ -21,6 +21,13 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
+// Replace a node's children, leaving out the empty ones (null, false) that
+// conditional parts of a view give; replaceChildren would show "null".
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
 // A date and time in the console's language; "—" when there is none.
 export function when(ms) {
   if (ms === null || ms === undefined) return "—";

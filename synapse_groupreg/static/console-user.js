@@ -7,7 +7,7 @@ import { admin, seg } from "./console-api.js";
 import { caseLink, caseStatus } from "./console-complaints.js";
 import { t } from "./console-i18n.js";
 import { requestForm } from "./console-reveals.js";
-import { badge, busy, el, errorBox, facts, field, heading, loading, orDash, table, term, when } from "./console-ui.js";
+import { badge, busy, el, errorBox, facts, field, fill, heading, loading, orDash, table, term, when } from "./console-ui.js";
 
 export function userLink(userId) {
   return el("a", { href: `#/users/${encodeURIComponent(userId)}`, text: userId });
@@ -43,7 +43,7 @@ export async function showUser(root, userId, roles) {
     return;
   }
   const officer = roles.includes("owner") || roles.includes("identity_officer");
-  root.replaceChildren(
+  fill(root,
     el("p", {}, el("a", { href: "#/users", text: t("user.back") })),
     heading(t("user.title", { id: userId })),
     facts([
