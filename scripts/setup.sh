@@ -30,6 +30,8 @@ fi
 # missing, once.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# A CJK font makes the Chinese in the browser tests' screenshots readable.
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 if ! command -v docker-compose >/dev/null 2>&1 \
     && ! docker compose version >/dev/null 2>&1; then

@@ -5,8 +5,11 @@ hash of the entry before it, so changing, removing or reordering any entry
 breaks every hash after it, and `verify` names the first entry that no
 longer fits. Enforcement code calls `record`; it never formats rows itself.
 
-What the chain cannot show alone is the removal of entries at the very end;
-the head hash in each signed export (F3) anchors that outside the database.
+What the chain cannot show alone is an entry changed with every hash after
+it recomputed, or the removal of entries at the very end: whoever can write
+the database can do both. Signed checkpoints of the head, kept outside the
+database too, show both (`governance/anchoring.py`); `/audit/verify` checks
+the chain against them.
 """
 
 from __future__ import annotations
@@ -175,7 +178,7 @@ class AuditLog:
 
     async def verify(self) -> Verification:
         """Walk the whole chain, recompute every hash, count every entry."""
-        check = _ChainCheck()
+        check = ChainCheck()
         await self._store.walk(check.visit)
         return Verification(
             ok=check.first_bad is None,
@@ -185,7 +188,7 @@ class AuditLog:
         )
 
 
-class _ChainCheck:
+class ChainCheck:
     """Visits rows in seq order and remembers the first that breaks the chain."""
 
     def __init__(self) -> None:

@@ -54,6 +54,7 @@ from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.dispatch import Dispatcher, Guard, Reactions, RuleBook
 from synapse_groupreg.dispatch.facts import StateMap
 from synapse_groupreg.export import SectionSource
+from synapse_groupreg.governance.wiring import build_governance
 from synapse_groupreg.identity.selfservice import SelfService
 from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.identity.transport import provider_client
@@ -262,6 +263,10 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         observations=ObservationLog(store.adoption, now_ms),
     )
 
+    governance, governance_jobs = build_governance(
+        api, config, store, audit, notices, identity
+    )
+
     exports: dict[str, SectionSource] = {"audit": audit.records}
     if netlog is not None:
         exports["network"] = netlog.records
@@ -269,6 +274,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
     exports["blacklist"] = blacklist.records
     if complaints is not None:
         exports["complaints"] = complaints.records
+    exports["checkpoints"] = governance.checkpoints.records
 
     services = Services(
         api=api,
@@ -291,6 +297,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         moves=moves,
         content=content,
         adoption=adoption,
+        governance=governance,
         identity=identity,
         selfservice=selfservice,
         complaints=complaints,
@@ -370,6 +377,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
             Job("groupreg_netlog_purge", netlog.purge, config.logs.purge_interval_ms),
         ]
     jobs += content_jobs(config, content, audit, start, now_ms)
+    jobs += governance_jobs
     jobs.append(
         Job(
             "groupreg_observed_flush",

@@ -330,3 +330,16 @@ async def can_see_event(
     except AuthError:
         return False
     return event is not None
+
+
+def verify_keys(api: ModuleApi) -> dict[str, Any]:
+    """The homeserver's public keys by key id, its old ones too (as listed
+    under `old_signing_keys` in homeserver.yaml), for checking what its
+    signing key signed (F1 checkpoints)."""
+    from signedjson.key import get_verify_key
+
+    config = homeserver(api).config.key
+    keys: dict[str, Any] = dict(config.old_signing_keys)
+    for key in config.signing_key:
+        keys[f"{key.alg}:{key.version}"] = get_verify_key(key)
+    return keys

@@ -51,7 +51,12 @@ class GroupRegModule:
             dispatcher.on_new_event_callback if dispatcher.reacts_to_events else None,
             dispatcher.event_persisted_fast,
         )
-        self.router = Router(api, hs.clock(api), all_routes(self.services))
+        self.router = Router(
+            api,
+            hs.clock(api),
+            all_routes(self.services),
+            self.services.governance.authoriser,
+        )
         api.register_web_resource(PREFIX, self.router)
         schedule(api, composition.jobs)
         logger.info(

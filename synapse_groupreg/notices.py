@@ -77,10 +77,15 @@ class Notices:
             return await self.send_to_room(room_id, text, html)
 
     async def send_to_room(
-        self, room_id: str, text: str, html: str | None = None
+        self,
+        room_id: str,
+        text: str,
+        html: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> str:
-        """Send an `m.notice` into a room the bot is a member of."""
-        content: dict[str, Any] = {"msgtype": "m.notice", "body": text}
+        """Send an `m.notice` into a room the bot is a member of; `extra`
+        adds fields to its content (machine-readable facts beside the text)."""
+        content: dict[str, Any] = {**(extra or {}), "msgtype": "m.notice", "body": text}
         if html is not None:
             content["format"] = "org.matrix.custom.html"
             content["formatted_body"] = html

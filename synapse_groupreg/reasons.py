@@ -46,6 +46,12 @@ class Reason(str, enum.Enum):
     APPEAL_NOT_AFFECTED = "APPEAL_NOT_AFFECTED"
     APPEAL_WINDOW_CLOSED = "APPEAL_WINDOW_CLOSED"
     APPEAL_ALREADY_DECIDED = "APPEAL_ALREADY_DECIDED"
+    #: Admin API: the route's module role is not held (G7).
+    ROLE_REQUIRED = "ROLE_REQUIRED"
+    #: A reveal request needs an identity officer other than its requester.
+    SECOND_OFFICER_REQUIRED = "SECOND_OFFICER_REQUIRED"
+    #: An identity officer's reveal requests are spent for now (A6).
+    REVEAL_LIMIT = "REVEAL_LIMIT"
 
 
 # Each message says which rule refused and what the user can do. Parameters
@@ -161,6 +167,21 @@ _MESSAGES: Mapping[Reason, tuple[str, str]] = {
         "The appeal against sanction {sanction_id} has been decided "
         "({case_id}: {outcome}); it cannot be appealed again.",
     ),
+    Reason.ROLE_REQUIRED: (
+        "此操作需要“{role}”角色（{role_id}）。{hint}",
+        "This needs the module role '{role}' ({role_id}). {hint}",
+    ),
+    Reason.SECOND_OFFICER_REQUIRED: (
+        "查阅申请 {request_id} 由 {requester} 提出，须由另一名身份专员批准；"
+        "同一人不能批准自己的申请，也不能批准两次。",
+        "Reveal request {request_id} was made by {requester}: another identity"
+        " officer must approve it; nobody approves their own request, or twice.",
+    ),
+    Reason.REVEAL_LIMIT: (
+        "您在 {window} 小时内的身份查阅申请已达上限（{limit} 次），请稍后再试。",
+        "You have made the most reveal requests allowed ({limit} in {window}"
+        " hours); try again later.",
+    ),
 }
 
 
@@ -204,13 +225,18 @@ def _wording(value: object, index: int) -> object:
     return value
 
 
-def to_synapse_error(refusal: Refusal, language: Language) -> SynapseError:
-    """The 403 a client receives for `refusal`."""
+def to_synapse_error(
+    refusal: Refusal,
+    language: Language,
+    fields: Mapping[str, object] | None = None,
+) -> SynapseError:
+    """The 403 a client receives for `refusal`; `fields` go beside the
+    reason (e.g. the `role` a route needs)."""
     return SynapseError(
         403,
         message(refusal, language),
         Codes.FORBIDDEN,
-        additional_fields={REASON_FIELD: refusal.reason.value},
+        additional_fields={**(fields or {}), REASON_FIELD: refusal.reason.value},
     )
 
 

@@ -15,6 +15,7 @@ from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.content import ContentServices
 from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.export import SectionSource
+from synapse_groupreg.governance.wiring import Governance
 from synapse_groupreg.identity.selfservice import SelfService
 from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.matrix import MatrixRooms
@@ -71,6 +72,8 @@ class Services:
     content: ContentServices
     #: Adopting an existing server: the job, its report, observe mode (H1-H5).
     adoption: AdoptionServices
+    #: Module roles, four-eyes reveal, audit checkpoints (G7, A6, F1).
+    governance: Governance
     #: Real-name identity (A1-A8), None when real-name is off. Also
     #: `identity_levels` then; `person_hash_of` is the blacklist's handle.
     identity: IdentityService | None = None

@@ -30,6 +30,7 @@ from synapse_groupreg.cli import (
     adoption,
     complaints,
     content,
+    governance,
     identity,
     login,
     records,
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     sanctions.add_commands(commands)
     complaints.add_commands(commands)
     adoption.add_commands(commands)
+    governance.add_commands(commands)
     return parser
 
 

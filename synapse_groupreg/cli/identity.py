@@ -61,9 +61,31 @@ def _identity_keys(client: AdminClient, args: argparse.Namespace) -> Any:
 
 
 def _identity_reveal(client: AdminClient, args: argparse.Namespace) -> Any:
-    return client.call(
-        "POST", f"/identities/{quoted(args.user_id)}/reveal", {"reason": args.reason}
-    )
+    body: dict[str, Any] = {"reason": args.reason}
+    if args.no_statement:
+        body["statement"] = False
+    return client.call("POST", f"/identities/{quoted(args.user_id)}/reveal", body)
+
+
+def _reveal_list(client: AdminClient, args: argparse.Namespace) -> Any:
+    query = {"status": args.status, "mine": "true" if args.mine else None}
+    return client.pages("/identities/reveals", "requests", query)
+
+
+#: The route each four-eyes step calls.
+REVEAL_STEP_ROUTES = {
+    "approve": (("POST", "/admin/v1/identities/reveals/{request_id}/approve"),),
+    "refuse": (("POST", "/admin/v1/identities/reveals/{request_id}/refuse"),),
+    "read": (("GET", "/admin/v1/identities/reveals/{request_id}"),),
+}
+
+
+def _reveal_step(client: AdminClient, args: argparse.Namespace) -> Any:
+    path = f"/identities/reveals/{quoted(args.request_id)}"
+    if args.step == "read":
+        return client.call("GET", path)
+    body = {"reason": args.reason} if args.step == "refuse" else {}
+    return client.call("POST", f"{path}/{args.step}", body)
 
 
 def add_commands(commands: Any) -> None:
@@ -131,12 +153,39 @@ def add_commands(commands: Any) -> None:
     keys.set_defaults(
         run=_identity_keys, routes=(("GET", "/admin/v1/identities/keys"),)
     )
-    reveal = sub.add_parser("reveal", help="the plaintext identity (audited)")
+    reveal = sub.add_parser(
+        "reveal",
+        help="ask for the plaintext identity (audited); with four eyes another"
+        " identity officer approves, then `reveal-read` shows it once",
+    )
     reveal.add_argument("user_id")
     reveal.add_argument(
         "--reason", required=True, help="why; recorded in the audit log"
+    )
+    reveal.add_argument(
+        "--no-statement",
+        action="store_true",
+        help="do not tell the person (a legal hold), where statements are on",
     )
     reveal.set_defaults(
         run=_identity_reveal,
         routes=(("POST", "/admin/v1/identities/{user_id}/reveal"),),
     )
+    listing = sub.add_parser("reveals", help="reveal requests, newest first")
+    listing.add_argument("--status", help="e.g. pending or pending,approved")
+    listing.add_argument("--mine", action="store_true", help="only your own")
+    listing.set_defaults(
+        run=_reveal_list, routes=(("GET", "/admin/v1/identities/reveals"),)
+    )
+    for step, text in (
+        ("approve", "approve another officer's reveal request"),
+        ("refuse", "refuse a reveal request (or withdraw your own)"),
+        ("read", "read the plaintext of your approved request, once"),
+    ):
+        command = sub.add_parser(f"reveal-{step}", help=text)
+        command.add_argument("request_id")
+        if step == "refuse":
+            command.add_argument("--reason", required=True)
+        command.set_defaults(
+            run=_reveal_step, step=step, routes=REVEAL_STEP_ROUTES[step]
+        )

@@ -49,7 +49,33 @@ def server_verify_keys(base_url: str) -> dict[str, bytes]:
     }
 
 
-def _export_verify(client: AdminClient | None, args: argparse.Namespace) -> Any:
+def live_head_check(client: AdminClient, head: dict[str, Any]) -> dict[str, Any]:
+    """Compare an export's `audit_head` with the server's chain now (F1):
+    the entry it names must still be there with the same hash, and the
+    chain must verify against its signed checkpoints."""
+    seq, digest = int(head.get("seq") or 0), str(head.get("hash") or "")
+    problems: list[str] = []
+    if seq:
+        page = client.call("GET", "/audit", query={"from": seq, "limit": 1})
+        entries = page.get("entries", [])
+        if not entries or entries[0]["seq"] != seq:
+            problems.append(
+                f"entry {seq}, the head when the export was made, is missing"
+                " from the live chain: entries were removed"
+            )
+        elif entries[0]["hash"] != digest:
+            problems.append(
+                f"entry {seq} has hash {entries[0]['hash'][:16]}… now, the export"
+                f" recorded {digest[:16]}…: the chain up to it was rewritten"
+            )
+    verdict = client.call("GET", "/audit/verify")
+    problems.extend(p["message"] for p in verdict.get("problems", []))
+    return {"ok": not problems, "problems": problems, "verify": verdict}
+
+
+def _export_verify(client: AdminClient, args: argparse.Namespace) -> Any:
+    """The export's signature against the server's published keys; with an
+    admin token (an auditor's), also its audit head against the live chain."""
     from synapse_groupreg.export import ExportInvalid, verify_export
 
     with open(args.file, "rb") as f:
@@ -58,7 +84,17 @@ def _export_verify(client: AdminClient | None, args: argparse.Namespace) -> Any:
         header = verify_export(document, server_verify_keys(args.url))
     except ExportInvalid as e:
         raise ApiError(0, {"ok": False, "problem": str(e)}) from None
-    return {"ok": True, "header": header}
+    if not client.token:
+        return {
+            "ok": True,
+            "header": header,
+            "live": {"compared": False, "why": "no token (--token or GROUPREG_TOKEN)"},
+        }
+    live = live_head_check(client, dict(header.get("audit_head") or {}))
+    answer = {"ok": live["ok"], "header": header, "live": {"compared": True, **live}}
+    if not live["ok"]:
+        raise ApiError(0, answer)
+    return answer
 
 
 def add_commands(commands: Any) -> None:
@@ -83,7 +119,8 @@ def add_commands(commands: Any) -> None:
     export.set_defaults(run=_export, routes=(("GET", "/admin/v1/export"),))
     check = commands.add_parser(
         "export-verify",
-        help="check an export's signature against the server's published key",
+        help="check an export's signature against the server's published key;"
+        " with a token, its audit head against the live chain too",
     )
     check.add_argument("file")
     check.set_defaults(run=_export_verify, needs_token=False, routes=())

@@ -23,10 +23,12 @@ from synapse_groupreg.config.adoption import AdoptionConfig
 from synapse_groupreg.config.complaints import ComplaintsConfig
 from synapse_groupreg.config.content import ContentConfig
 from synapse_groupreg.config.credit import CreditConfig
+from synapse_groupreg.config.governance import AuditConfig, read_roles
 from synapse_groupreg.config.identity import CovenantConfig, IdentityConfig
 from synapse_groupreg.config.logs import LogsConfig
 from synapse_groupreg.config.rooms import RoomsConfig
 from synapse_groupreg.config.sanctions import BlacklistConfig, SanctionsConfig
+from synapse_groupreg.governance.roles import RolePolicy
 
 __all__ = [
     "CHECKS",
@@ -205,6 +207,10 @@ class GroupRegConfig:
     complaints: ComplaintsConfig
     #: Taking over rooms that exist before the module (H1-H5).
     adoption: AdoptionConfig
+    #: Who holds which module role (G7); `grants` None: server admins hold all.
+    roles: RolePolicy
+    #: Signed checkpoints of the audit chain (F1).
+    audit: AuditConfig
 
     @property
     def real_name(self) -> bool:
@@ -260,6 +266,8 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         content=ContentConfig.read(root.section("content"), cn=profile is Profile.CN),
         complaints=ComplaintsConfig.read(root.section("complaints")),
         adoption=AdoptionConfig.read(root.section("adoption")),
+        roles=read_roles(root),
+        audit=AuditConfig.read(root.section("audit")),
     )
     root.finish()
     return config

@@ -100,6 +100,50 @@ class SelfServiceConfig:
 
 
 @attrs.frozen(slots=True)
+class RevealConfig:
+    """How an identity officer comes to read a plaintext identity (A6, G7)."""
+
+    #: Officers other than the requester who must approve before the
+    #: plaintext can be read; 0 keeps the one-step reveal.
+    approvals: int
+    #: How long a request waits for its approvals before it lapses.
+    decide_within_ms: int
+    #: How long after the approval the requester may read it, once.
+    read_within_ms: int
+    #: Whether the notice bot tells the person once their identity was
+    #: read. Off by default: a legal hold may forbid telling them.
+    notify_subject: bool
+    #: Requests one officer may make within `rate_window_ms`.
+    rate_count: int
+    rate_window_ms: int
+
+    @classmethod
+    def read(cls, section: Section, cn: bool) -> RevealConfig:
+        approvals = section.integer("approvals", 1 if cn else 0, minimum=0, maximum=5)
+        decide = section.duration_ms("decide_within", "7d")
+        read = section.duration_ms("read_within", "24h")
+        for key, value in (("decide_within", decide), ("read_within", read)):
+            if not 1000 <= value <= 90 * 86_400_000:
+                raise section.error(key, "must be between 1s and 90d")
+        rate = section.section("rate_limit")
+        count = rate.integer("count", 10, minimum=1, maximum=10_000)
+        window = rate.duration_ms("per", "24h")
+        if not 60_000 <= window <= 366 * 86_400_000:
+            raise rate.error("per", "must be between 1m and 366d")
+        rate.finish()
+        config = cls(
+            approvals=approvals,
+            decide_within_ms=decide,
+            read_within_ms=read,
+            notify_subject=section.boolean("notify_subject", False),
+            rate_count=count,
+            rate_window_ms=window,
+        )
+        section.finish()
+        return config
+
+
+@attrs.frozen(slots=True)
 class IdentityConfig:
     """Real-name identity: 后台实名、前台自愿 (A1-A8)."""
 
@@ -118,6 +162,8 @@ class IdentityConfig:
     #: How often the background job re-encrypts under the current key.
     reencrypt_interval_ms: int
     self_service: SelfServiceConfig
+    #: Revealing the plaintext: four eyes, time limits, rate (A6).
+    reveal: RevealConfig
     #: H4: until this day (the server's calendar) users below the gate may
     #: still do what the gates cover, and the notice bot reminds them.
     grace_until: date | None = None
@@ -152,6 +198,7 @@ class IdentityConfig:
             grace_reminder_interval_ms=section.duration_ms(
                 "grace_reminder_interval", "3d"
             ),
+            reveal=RevealConfig.read(section.section("reveal"), real_name_default),
         )
         section.finish()
         return config

@@ -17,19 +17,23 @@ from synapse_groupreg.http.client import ClientApi
 from synapse_groupreg.http.complaints import ComplaintsApi
 from synapse_groupreg.http.console import ConsolePage
 from synapse_groupreg.http.emergency import EmergencyApi
+from synapse_groupreg.http.governance import GovernanceApi
 from synapse_groupreg.http.identity import IdentityAdminApi
 from synapse_groupreg.http.keywords import KeywordsApi
 from synapse_groupreg.http.records import RecordsApi
+from synapse_groupreg.http.reveals import RevealsApi
 from synapse_groupreg.http.rooms import RoomsApi
 from synapse_groupreg.http.sanctions import SanctionsApi
+from synapse_groupreg.http.users import UsersApi
 from synapse_groupreg.http.verify import VerifyPage
 from synapse_groupreg.http.violations import ViolationsApi
 from synapse_groupreg.services import Services
 
 API_CLASSES: tuple[type[Any], ...] = (ClientApi, AdminApi, RecordsApi)
-API_CLASSES += (IdentityAdminApi, VerifyPage)
+# Reveal requests before the identity routes: "{user_id}" matches "reveals".
+API_CLASSES += (GovernanceApi, RevealsApi, IdentityAdminApi, VerifyPage)
 API_CLASSES += (SanctionsApi, BlacklistApi, ViolationsApi, EmergencyApi)
-API_CLASSES += (RoomsApi,)
+API_CLASSES += (RoomsApi, UsersApi)
 API_CLASSES += (KeywordsApi,)
 API_CLASSES += (ComplaintsApi,)
 API_CLASSES += (ConsolePage,)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http.base import Request, Route, invalid_param, paged
 from synapse_groupreg.services import Services
 
@@ -14,9 +15,9 @@ class AdminApi:
 
     def routes(self) -> list[Route]:
         return [
-            Route("GET", "/admin/v1/audit", "admin", self.audit),
-            Route("GET", "/admin/v1/audit/verify", "admin", self.audit_verify),
-            Route("POST", "/admin/v1/notices", "admin", self.send_notice),
+            Route("GET", "/admin/v1/audit", Role.AUDITOR, self.audit),
+            Route("GET", "/admin/v1/audit/verify", Role.AUDITOR, self.audit_verify),
+            Route("POST", "/admin/v1/notices", Role.MODERATOR, self.send_notice),
         ]
 
     async def audit(self, request: Request) -> tuple[int, dict[str, Any]]:
@@ -39,9 +40,11 @@ class AdminApi:
         )
 
     async def audit_verify(self, request: Request) -> tuple[int, dict[str, Any]]:
-        """Recompute the whole chain; `first_bad` names the first broken entry."""
-        result = await self._s.audit.verify()
-        return 200, result.to_json()
+        """Recompute the whole chain and check it against every signed
+        checkpoint in every copy (F1); `problems` names each thing found,
+        `first_bad` the earliest entry concerned."""
+        verdict = await self._s.governance.checkpoints.verify()
+        return 200, verdict.to_json()
 
     async def send_notice(self, request: Request) -> tuple[int, dict[str, Any]]:
         """Have the notice bot write to a user (direct chat) or a room it is in."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http.base import Request, Route
 from synapse_groupreg.services import Services
 
@@ -17,7 +18,7 @@ class AdoptionApi:
         self._s = services
 
     def routes(self) -> list[Route]:
-        return [Route("GET", "/admin/v1/adoption", "admin", self.adoption)]
+        return [Route("GET", "/admin/v1/adoption", Role.AUDITOR, self.adoption)]
 
     async def adoption(self, request: Request) -> tuple[int, dict[str, Any]]:
         adoption = self._s.adoption

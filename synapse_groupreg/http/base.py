@@ -5,7 +5,8 @@ under `/_synapse/admin` are not reachable for modules, so everything lives
 under `/_synapse/client/groupreg/` and one leaf resource routes by method and
 path. Resources are mounted on every listener, federation included, so each
 route authenticates in the handler: `user` routes need an access token,
-`admin` routes a server admin's (401 without a token, 403 for others).
+admin routes name the module role they need (401 without a token, 403
+`ROLE_REQUIRED` for a caller without the role; see `http/access.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from synapse.api.errors import Codes, SynapseError
 from synapse.http.server import finish_request
 from synapse.module_api import DirectServeJsonResource
 
+from synapse_groupreg.config import Language
+from synapse_groupreg.governance.roles import Role, RolePolicy
+from synapse_groupreg.http.access import Authoriser
 from synapse_groupreg.reasons import REASON_FIELD
 
 if TYPE_CHECKING:
@@ -35,16 +39,19 @@ PREFIX = "/_synapse/client/groupreg"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
-Access = Literal["public", "user", "admin"]
+#: Who may call a route: anyone, any signed-in user, or holders of a role.
+Access = Literal["public", "user"] | Role
 JsonDict = dict[str, Any]
 
 
 @attrs.frozen(slots=True)
 class Caller:
-    """Who is calling: the user id, and whether they are a server admin."""
+    """Who is calling: the user id, whether they are a server admin, and
+    the module roles they hold (G7)."""
 
     user_id: str
     is_admin: bool
+    roles: frozenset[Role] = frozenset()
 
 
 @attrs.frozen(slots=True)
@@ -175,6 +182,15 @@ class Body:
             raise invalid_param(field, f"'{field}' must be at most {maximum}")
         return value
 
+    def flag(self, field: str, default: bool) -> bool:
+        """A true/false field; `default` when absent or null."""
+        value = self._get(field, required=False)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise invalid_param(field, f"'{field}' must be true or false")
+        return value
+
     def string_list(self, field: str, required: bool = True) -> list[str] | None:
         value = self._get(field, required)
         if value is None:
@@ -274,10 +290,17 @@ class Router(DirectServeJsonResource):
 
     isLeaf = True
 
-    def __init__(self, api: ModuleApi, clock: Clock, routes: Sequence[Route]) -> None:
+    def __init__(
+        self,
+        api: ModuleApi,
+        clock: Clock,
+        routes: Sequence[Route],
+        authoriser: Authoriser | None = None,
+    ) -> None:
         super().__init__(clock=clock)
         self._api = api
         self.routes = list(routes)
+        self._authoriser = authoriser or Authoriser(RolePolicy(None), Language.EN)
 
     async def _async_render(self, request: SynapseRequest) -> tuple[int, Any]:
         method = request.method.decode("ascii")
@@ -292,7 +315,7 @@ class Router(DirectServeJsonResource):
             path_matched = True
             if route.method != method:
                 continue
-            caller = await self._authenticate(request, route.access)
+            caller = await self._authenticate(request, route.access, path)
             params = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
             answer = await route.handler(Request(caller, params, request))
             return answer.response() if isinstance(answer, HtmlPage) else answer
@@ -322,13 +345,15 @@ class Router(DirectServeJsonResource):
         finish_request(request)
 
     async def _authenticate(
-        self, request: SynapseRequest, access: Access
+        self, request: SynapseRequest, access: Access, path: str
     ) -> Caller | None:
         if access == "public":
             return None
         requester = await self._api.get_user_by_req(request)
         user_id = requester.user.to_string()
         is_admin = await self._api.is_user_admin(user_id)
-        if access == "admin" and not is_admin:
-            raise SynapseError(403, "You are not a server admin", Codes.FORBIDDEN)
-        return Caller(user_id, is_admin)
+        roles = self._authoriser.roles_of(user_id, is_admin)
+        if isinstance(access, Role):
+            method = request.method.decode("ascii")
+            await self._authoriser.require(user_id, roles, access, method, path)
+        return Caller(user_id, is_admin, roles)

@@ -7,6 +7,7 @@ from typing import Any
 
 from synapse_groupreg.blacklist.model import KINDS, InvalidEntry, parse_id
 from synapse_groupreg.config import parse_duration_ms
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http.base import Request, Route, invalid_param, not_found, paged
 from synapse_groupreg.http.sanctions import duration_field
 from synapse_groupreg.services import Services
@@ -22,12 +23,18 @@ class BlacklistApi:
     def routes(self) -> list[Route]:
         # The policy routes come first: `policy` is no entry id.
         return [
-            Route("GET", "/admin/v1/blacklist/policy", "admin", self.export_policy),
-            Route("POST", "/admin/v1/blacklist/policy", "admin", self.import_policy),
-            Route("GET", "/admin/v1/blacklist", "admin", self.listing),
-            Route("POST", "/admin/v1/blacklist", "admin", self.add),
-            Route("GET", "/admin/v1/blacklist/{entry_id}", "admin", self.one),
-            Route("DELETE", "/admin/v1/blacklist/{entry_id}", "admin", self.remove),
+            Route(
+                "GET", "/admin/v1/blacklist/policy", Role.MODERATOR, self.export_policy
+            ),
+            Route(
+                "POST", "/admin/v1/blacklist/policy", Role.MODERATOR, self.import_policy
+            ),
+            Route("GET", "/admin/v1/blacklist", Role.MODERATOR, self.listing),
+            Route("POST", "/admin/v1/blacklist", Role.MODERATOR, self.add),
+            Route("GET", "/admin/v1/blacklist/{entry_id}", Role.MODERATOR, self.one),
+            Route(
+                "DELETE", "/admin/v1/blacklist/{entry_id}", Role.MODERATOR, self.remove
+            ),
         ]
 
     async def add(self, request: Request) -> Answer:

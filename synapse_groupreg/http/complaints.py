@@ -30,6 +30,7 @@ from synapse_groupreg.complaints.model import (
 )
 from synapse_groupreg.complaints.service import ComplaintService
 from synapse_groupreg.config._reader import parse_duration_ms
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http.base import (
     Body,
     Request,
@@ -178,11 +179,11 @@ class ComplaintsApi:
             Route("POST", "/v1/complaints", "user", self.complain),
             Route("GET", "/v1/complaints", "user", self.own),
             Route("POST", "/v1/appeals", "user", self.appeal),
-            Route("GET", "/admin/v1/complaints", "admin", self.queue),
-            Route("GET", case, "admin", self.one),
-            Route("POST", f"{case}/assign", "admin", self.assign),
-            Route("POST", f"{case}/decision", "admin", self.decide),
-            Route("POST", f"{case}/close", "admin", self.close),
+            Route("GET", "/admin/v1/complaints", Role.MODERATOR, self.queue),
+            Route("GET", case, Role.MODERATOR, self.one),
+            Route("POST", f"{case}/assign", Role.MODERATOR, self.assign),
+            Route("POST", f"{case}/decision", Role.MODERATOR, self.decide),
+            Route("POST", f"{case}/close", Role.MODERATOR, self.close),
         ]
 
     @property
@@ -343,11 +344,7 @@ class ComplaintsApi:
         note = _text(body, "note", required=True)
         assert note is not None
         specs = parse_sanctions(body.value.get("sanctions"))
-        record_violation = body.value.get("record_violation", True)
-        if not isinstance(record_violation, bool):
-            raise invalid_param(
-                "record_violation", "'record_violation' must be true or false"
-            )
+        record_violation = body.flag("record_violation", True)
         complaints = self._complaints
         result: DecisionResult = await complaints.decide(
             request.params["case_id"],

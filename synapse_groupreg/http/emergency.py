@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http.base import Body, Request, Route, invalid_param
 from synapse_groupreg.http.sanctions import duration_field
 from synapse_groupreg.sanctions.emergency import ACTIONS, EmergencyOrder
@@ -16,7 +17,7 @@ class EmergencyApi:
         self._s = services
 
     def routes(self) -> list[Route]:
-        return [Route("POST", "/admin/v1/emergency", "admin", self.run)]
+        return [Route("POST", "/admin/v1/emergency", Role.MODERATOR, self.run)]
 
     async def run(self, request: Request) -> tuple[int, dict[str, Any]]:
         """Suspend or close every open group matching a class, category or
@@ -27,9 +28,7 @@ class EmergencyApi:
         if not isinstance(raw_match, dict):
             raise invalid_param("match", "'match' must be an object")
         match = Body(raw_match)
-        dry_run = body.value.get("dry_run", True)
-        if not isinstance(dry_run, bool):
-            raise invalid_param("dry_run", "'dry_run' must be true or false")
+        dry_run = body.flag("dry_run", True)
         order = EmergencyOrder(
             action=action,
             reason=body.required_string("reason"),

@@ -10,6 +10,8 @@ from typing import Any
 
 from synapse.api.errors import Codes, SynapseError
 
+from synapse_groupreg.governance.reveals import RevealRefused
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http.base import (
     JsonDict,
     Request,
@@ -18,6 +20,7 @@ from synapse_groupreg.http.base import (
     not_found,
     paged,
 )
+from synapse_groupreg.http.reveals import plaintext_json, request_json
 from synapse_groupreg.identity.documents import (
     IdentityInputError,
     InvalidDocument,
@@ -30,7 +33,7 @@ from synapse_groupreg.identity.importer import (
 from synapse_groupreg.identity.names import InvalidName
 from synapse_groupreg.identity.selfservice import SelfService
 from synapse_groupreg.identity.service import IdentityService, NotFound, Vetoed
-from synapse_groupreg.reasons import REASON_FIELD, Reason
+from synapse_groupreg.reasons import REASON_FIELD, Reason, to_synapse_error
 from synapse_groupreg.services import Services
 from synapse_groupreg.store.identity import LimitReached
 
@@ -81,25 +84,32 @@ class IdentityAdminApi:
         base = "/admin/v1/identities"
         # Fixed paths first: "{user_id}" would match "pending" too.
         return [
-            Route("GET", f"{base}/pending", "admin", self.pending),
+            Route("GET", f"{base}/pending", Role.IDENTITY_OFFICER, self.pending),
             Route(
                 "POST",
                 f"{base}/pending/{{submission_id}}/approve",
-                "admin",
+                Role.IDENTITY_OFFICER,
                 self.approve,
             ),
             Route(
-                "POST", f"{base}/pending/{{submission_id}}/reject", "admin", self.reject
+                "POST",
+                f"{base}/pending/{{submission_id}}/reject",
+                Role.IDENTITY_OFFICER,
+                self.reject,
             ),
-            Route("GET", f"{base}/keys", "admin", self.keys),
-            Route("POST", f"{base}/import", "admin", self.import_identities),
-            Route("PUT", f"{base}/{{user_id}}", "admin", self.put),
-            Route("GET", f"{base}/{{user_id}}", "admin", self.get),
-            Route("POST", f"{base}/{{user_id}}/reveal", "admin", self.reveal),
+            Route("GET", f"{base}/keys", Role.OWNER, self.keys),
+            Route(
+                "POST", f"{base}/import", Role.IDENTITY_OFFICER, self.import_identities
+            ),
+            Route("PUT", f"{base}/{{user_id}}", Role.IDENTITY_OFFICER, self.put),
+            Route("GET", f"{base}/{{user_id}}", Role.IDENTITY_OFFICER, self.get),
+            Route(
+                "POST", f"{base}/{{user_id}}/reveal", Role.IDENTITY_OFFICER, self.reveal
+            ),
             Route(
                 "POST",
                 f"{base}/{{user_id}}/guardian_consent",
-                "admin",
+                Role.IDENTITY_OFFICER,
                 self.guardian_consent,
             ),
         ]
@@ -161,23 +171,34 @@ class IdentityAdminApi:
         return 200, view.to_json()
 
     async def reveal(self, request: Request) -> tuple[int, JsonDict]:
-        """The plaintext, with a reason, audited (A6)."""
-        identity = self._identity()
+        """Ask for the plaintext, with a reason (A6). With four eyes
+        (`identity.reveal.approvals` > 0) 202 and a request another identity
+        officer decides; with none, 200 and the plaintext. Audited either way."""
+        self._identity()
         user_id = await self._local_user(request)
-        reason = request.json().required_string("reason").strip()
+        body = request.json()
+        reason = body.required_string("reason").strip()
         if not reason:
             raise invalid_param(
                 "reason", "'reason' must say why the plaintext is needed"
             )
+        statement = body.flag("statement", True)
+        service = self._s.governance.reveals
+        assert service is not None  # real-name is on
         try:
-            revealed = await identity.reveal(user_id, request.user_id, reason)
+            outcome = await service.request(user_id, request.user_id, reason, statement)
         except NotFound:
             raise not_found("Identity") from None
+        except RevealRefused as e:
+            raise to_synapse_error(
+                e.refusal, self._s.config.language, e.fields
+            ) from None
+        if outcome.revealed is None:
+            return 202, request_json(service, outcome)
         return 200, {
             "user_id": user_id,
-            "name": revealed.name,
-            "document_type": revealed.document_type,
-            "document_number": revealed.document_number,
+            **plaintext_json(outcome.revealed),
+            "request_id": outcome.row.id,
         }
 
     async def guardian_consent(self, request: Request) -> tuple[int, JsonDict]:

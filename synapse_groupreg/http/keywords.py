@@ -10,6 +10,7 @@ from synapse.api.errors import Codes, SynapseError
 from synapse_groupreg.config.content import Labels
 from synapse_groupreg.content import ContentServices
 from synapse_groupreg.content.entries import ListError
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http.base import (
     Body,
     Request,
@@ -73,18 +74,20 @@ class KeywordsApi:
 
     def routes(self) -> list[Route]:
         return [
-            Route("GET", "/admin/v1/keywords", "admin", self.overview),
-            Route("GET", "/admin/v1/keywords/{category}", "admin", self.get),
-            Route("PUT", "/admin/v1/keywords/{category}", "admin", self.put),
-            Route("DELETE", "/admin/v1/keywords/{category}", "admin", self.delete),
+            Route("GET", "/admin/v1/keywords", Role.MODERATOR, self.overview),
+            Route("GET", "/admin/v1/keywords/{category}", Role.MODERATOR, self.get),
+            Route("PUT", "/admin/v1/keywords/{category}", Role.MODERATOR, self.put),
+            Route(
+                "DELETE", "/admin/v1/keywords/{category}", Role.MODERATOR, self.delete
+            ),
             Route(
                 "POST",
                 "/admin/v1/keywords/{category}/import",
-                "admin",
+                Role.MODERATOR,
                 self.import_file,
             ),
-            Route("POST", "/admin/v1/content/test", "admin", self.test),
-            Route("GET", "/admin/v1/content/hits", "admin", self.hits),
+            Route("POST", "/admin/v1/content/test", Role.MODERATOR, self.test),
+            Route("GET", "/admin/v1/content/hits", Role.MODERATOR, self.hits),
         ]
 
     async def overview(self, request: Request) -> tuple[int, JsonDict]:

@@ -8,6 +8,7 @@ from synapse.api.errors import Codes, SynapseError
 
 from synapse_groupreg import __version__, hs
 from synapse_groupreg.export import ExportHeader, build_export, parse_sections
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http.base import RawBody, Request, Route, invalid_param, paged
 from synapse_groupreg.netlog import entry_json
 from synapse_groupreg.services import Services
@@ -19,8 +20,8 @@ class RecordsApi:
 
     def routes(self) -> list[Route]:
         return [
-            Route("GET", "/admin/v1/logs", "admin", self.network_log),
-            Route("GET", "/admin/v1/export", "admin", self.export),
+            Route("GET", "/admin/v1/logs", Role.AUDITOR, self.network_log),
+            Route("GET", "/admin/v1/export", Role.AUDITOR, self.export),
         ]
 
     async def export(self, request: Request) -> tuple[int, RawBody]:

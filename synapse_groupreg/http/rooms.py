@@ -15,6 +15,7 @@ from typing import Any
 from synapse.api.errors import Codes, SynapseError
 
 from synapse_groupreg.config.rooms import DIRECT
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http.base import (
     Request,
     Route,
@@ -23,12 +24,13 @@ from synapse_groupreg.http.base import (
     paged,
 )
 from synapse_groupreg.reasons import Reason, Refusal, to_synapse_error
+from synapse_groupreg.rooms import codes
 from synapse_groupreg.rooms.accountability import MEMBER, Accountability
 from synapse_groupreg.rooms.classes import InvalidField
 from synapse_groupreg.rooms.moves import MoveOutcome
 from synapse_groupreg.services import Services
 from synapse_groupreg.store.class_requests import ClassRequest
-from synapse_groupreg.store.rooms import ACTIVE, RoomRow
+from synapse_groupreg.store.rooms import ACTIVE, RegistrySearch, RoomRow
 
 _STATUSES = ("active", "closed", "upgraded")
 _REQUEST_STATUSES = ("pending", "approved", "rejected", "superseded")
@@ -46,14 +48,21 @@ class RoomsApi:
             Route("GET", "/v1/rooms/{room_id}", "user", self.room_info),
             Route("POST", "/v1/rooms/{room_id}/class", "user", self.ask_move),
             Route("PUT", "/v1/rooms/{room_id}/category", "user", self.set_category),
-            Route("GET", "/admin/v1/rooms", "admin", self.admin_rooms),
-            Route("GET", "/admin/v1/rooms/{room_id}", "admin", self.admin_room),
-            Route("POST", "/admin/v1/rooms/{room_id}/class", "admin", self.admin_move),
-            Route("GET", "/admin/v1/class-requests", "admin", self.class_requests),
+            Route("GET", "/admin/v1/rooms", Role.MODERATOR, self.admin_rooms),
+            Route("GET", "/admin/v1/rooms/{room_id}", Role.MODERATOR, self.admin_room),
+            Route(
+                "POST",
+                "/admin/v1/rooms/{room_id}/class",
+                Role.MODERATOR,
+                self.admin_move,
+            ),
+            Route(
+                "GET", "/admin/v1/class-requests", Role.MODERATOR, self.class_requests
+            ),
             Route(
                 "POST",
                 "/admin/v1/class-requests/{request_id}",
-                "admin",
+                Role.MODERATOR,
                 self.decide_request,
             ),
         ]
@@ -214,7 +223,10 @@ class RoomsApi:
     # -- admin API ------------------------------------------------------------
 
     async def admin_rooms(self, request: Request) -> tuple[int, JsonDict]:
-        """B4: the registry; `code` finds one room by its registration code."""
+        """B4: the registry with each room's name; `code` finds one room by
+        its registration code; `q` searches codes, names and room ids,
+        `user` the rooms a user created or is in. Direct chats and the
+        notice bot's rooms are left out unless `all=true`."""
         start, limit = request.page()
         code = request.query("code")
         if code is not None:
@@ -222,21 +234,39 @@ class RoomsApi:
                 found = await self._s.rooms.find_by_code(code)
             except InvalidField as e:
                 raise self._invalid(e) from None
-            rooms = [found] if found is not None else []
+            listed = []
+            if found is not None:
+                name, _ = await self._s.matrix.name_and_encryption(found.room_id)
+                listed.append((found, name))
             more = False
         else:
-            room_class = request.query("class")
             status = request.query("status")
             if status is not None and status not in _STATUSES:
                 raise invalid_param("status", f"'status' must be one of: {_STATUSES}")
-            rooms = await self._s.rooms.rooms(
-                start, limit + 1, room_class, status, request.query("creator")
+            show_all = request.query("all")
+            if show_all not in (None, "true", "false"):
+                raise invalid_param("all", "'all' must be true or false")
+            text = (request.query("q") or "").strip() or None
+            where = RegistrySearch(
+                room_class=request.query("class"),
+                status=status,
+                creator=request.query("creator"),
+                text=text,
+                code=codes.normalise_code(text) if text else None,
+                user=(request.query("user") or "").strip() or None,
+                include_direct=show_all == "true",
+                direct_class=DIRECT,
+                exclude_creators=(
+                    () if show_all == "true" else (self._s.notices.bot_user_id,)
+                ),
             )
-            more = len(rooms) > limit
-            rooms = rooms[:limit]
-        counts = await self._s.rooms.member_counts([r.room_id for r in rooms])
+            listed = await self._s.rooms.search(start, limit + 1, where)
+            more = len(listed) > limit
+            listed = listed[:limit]
+        counts = await self._s.rooms.member_counts([r.room_id for r, _ in listed])
         items = [
-            {**r.to_json(), "member_count": counts.get(r.room_id, 0)} for r in rooms
+            {**r.to_json(), "name": name, "member_count": counts.get(r.room_id, 0)}
+            for r, name in listed
         ]
         return 200, paged("rooms", items, start + limit if more else None)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from synapse_groupreg.config import parse_duration_ms
 from synapse_groupreg.config.sanctions import ROOM_ACTIONS, USER_ACTIONS
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http.base import (
     Body,
     Request,
@@ -70,15 +71,38 @@ class SanctionsApi:
 
     def routes(self) -> list[Route]:
         return [
-            Route("POST", "/admin/v1/rooms/{room_id}/sanctions", "admin", self.room),
-            Route("GET", "/admin/v1/rooms/{room_id}/sanctions", "admin", self.of_room),
-            Route("POST", "/admin/v1/users/{user_id}/sanctions", "admin", self.user),
-            Route("GET", "/admin/v1/users/{user_id}/sanctions", "admin", self.of_user),
-            Route("GET", "/admin/v1/sanctions", "admin", self.listing),
-            Route("GET", "/admin/v1/sanctions/{sanction_id}", "admin", self.one),
-            Route("DELETE", "/admin/v1/sanctions/{sanction_id}", "admin", self.lift),
-            Route("GET", "/admin/v1/users/{user_id}/credit", "admin", self.credit_of),
-            Route("POST", "/admin/v1/users/{user_id}/credit", "admin", self.award),
+            Route(
+                "POST", "/admin/v1/rooms/{room_id}/sanctions", Role.MODERATOR, self.room
+            ),
+            Route(
+                "GET",
+                "/admin/v1/rooms/{room_id}/sanctions",
+                Role.MODERATOR,
+                self.of_room,
+            ),
+            Route(
+                "POST", "/admin/v1/users/{user_id}/sanctions", Role.MODERATOR, self.user
+            ),
+            Route(
+                "GET",
+                "/admin/v1/users/{user_id}/sanctions",
+                Role.MODERATOR,
+                self.of_user,
+            ),
+            Route("GET", "/admin/v1/sanctions", Role.MODERATOR, self.listing),
+            Route("GET", "/admin/v1/sanctions/{sanction_id}", Role.MODERATOR, self.one),
+            Route(
+                "DELETE", "/admin/v1/sanctions/{sanction_id}", Role.MODERATOR, self.lift
+            ),
+            Route(
+                "GET",
+                "/admin/v1/users/{user_id}/credit",
+                Role.MODERATOR,
+                self.credit_of,
+            ),
+            Route(
+                "POST", "/admin/v1/users/{user_id}/credit", Role.MODERATOR, self.award
+            ),
             Route("GET", "/v1/credit", "user", self.own_credit),
             Route("GET", "/v1/sanctions", "user", self.own_sanctions),
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http.base import Request, Route, invalid_param, paged
 from synapse_groupreg.http.sanctions import object_field
 from synapse_groupreg.services import Services
@@ -18,8 +19,8 @@ class ViolationsApi:
 
     def routes(self) -> list[Route]:
         return [
-            Route("POST", "/admin/v1/violations", "admin", self.record),
-            Route("GET", "/admin/v1/violations", "admin", self.listing),
+            Route("POST", "/admin/v1/violations", Role.MODERATOR, self.record),
+            Route("GET", "/admin/v1/violations", Role.MODERATOR, self.listing),
         ]
 
     async def record(self, request: Request) -> Answer:

@@ -329,9 +329,21 @@ class IdentityService:
     def _decrypt(self, row: IdentityRow) -> tuple[str, str]:
         return decrypt_row(self.vault, row)
 
-    async def reveal(self, user_id: str, actor: str, reason: str) -> Revealed:
-        """The plaintext, for an admin who gave a reason (A6); audited first,
-        so no reveal can happen without its entry.
+    async def has_plaintext(self, user_id: str) -> bool:
+        """Whether there is a name and number to reveal (not erased)."""
+        row = await self._store.get(user_id)
+        return row is not None and row.name_ct is not None and row.number_ct is not None
+
+    async def reveal(
+        self,
+        user_id: str,
+        actor: str,
+        reason: str,
+        details: dict[str, Any] | None = None,
+    ) -> Revealed:
+        """The plaintext, for an officer who gave a reason (A6); audited
+        first, so no reveal can happen without its entry. `details` adds to
+        the entry (the reveal request and its approvers, G7).
 
         Raises:
             NotFound: no identity, or it was erased.
@@ -343,7 +355,11 @@ class IdentityService:
             actor,
             "identity.reveal",
             user_id,
-            {"reason": reason, "fields": ["name", "document_number"]},
+            {
+                "reason": reason,
+                "fields": ["name", "document_number"],
+                **(details or {}),
+            },
         )
         name, number = self._decrypt(row)
         return Revealed(name, row.document_type, number)

@@ -28,7 +28,7 @@ from synapse_groupreg.store.audit import AuditStore
 from synapse_groupreg.store.database import Cursor, Database
 from synapse_groupreg.store.roles import ADMIN, CREATOR, RoleStore
 from synapse_groupreg.store.roles import LOCKED as ROLES_LOCKED
-from synapse_groupreg.store.rooms import IssuedCode, RoomRow, RoomStore
+from synapse_groupreg.store.rooms import IssuedCode, RegistrySearch, RoomRow, RoomStore
 from synapse_groupreg.store.seats import SeatStore
 
 #: The room state event that shows a group's registration (docs/openapi.yaml).
@@ -298,6 +298,12 @@ class RoomRegistry:
         creator: str | None = None,
     ) -> list[RoomRow]:
         return await self._store.rooms(start, limit, room_class, status, creator)
+
+    async def search(
+        self, start: int, limit: int, where: RegistrySearch
+    ) -> list[tuple[RoomRow, str | None]]:
+        """Rooms with their names, filtered as the console asks (B4)."""
+        return await self._store.search(start, limit, where)
 
     async def members(self, room_id: str) -> list[str]:
         return await self._seats.members(room_id)

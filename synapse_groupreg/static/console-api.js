@@ -40,7 +40,7 @@ function forget() {
   sessionStorage.removeItem(SESSION_KEY);
 }
 
-async function call(method, url, body, token) {
+async function call(method, url, body, token, raw = false) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -57,6 +57,7 @@ async function call(method, url, body, token) {
     throw new ApiError(0, { errcode: "NETWORK", error: String(e?.message ?? e) });
   }
   const text = await response.text();
+  if (raw && response.ok) return text;
   let answer = {};
   if (text) {
     try {
@@ -69,17 +70,55 @@ async function call(method, url, body, token) {
   return answer;
 }
 
-// Sign in with a user name (or full Matrix id) and password, as Element does.
-export async function signIn(user, password) {
-  const answer = await call("POST", LOGIN, {
-    type: "m.login.password",
-    identifier: { type: "m.id.user", user },
-    password,
-    initial_device_display_name: "groupreg console",
-  });
+function keep(answer) {
   const stored = { access_token: answer.access_token, user_id: answer.user_id };
   sessionStorage.setItem(SESSION_KEY, JSON.stringify(stored));
   return stored;
+}
+
+// Sign in with a user name (or full Matrix id) and password, as Element does.
+export async function signIn(user, password) {
+  return keep(
+    await call("POST", LOGIN, {
+      type: "m.login.password",
+      identifier: { type: "m.id.user", user },
+      password,
+      initial_device_display_name: "groupreg console",
+    }),
+  );
+}
+
+// How this server lets people sign in (Synapse's GET /login): whether a
+// password is accepted, and the single sign-on providers it offers.
+export async function loginFlows() {
+  const answer = await call("GET", LOGIN);
+  const flows = Array.isArray(answer.flows) ? answer.flows : [];
+  const sso = flows.find((f) => f.type === "m.login.sso");
+  return {
+    password: flows.some((f) => f.type === "m.login.password"),
+    sso: Boolean(sso),
+    providers: Array.isArray(sso?.identity_providers) ? sso.identity_providers : [],
+  };
+}
+
+// Where to send the browser for single sign-on: Synapse's SSO redirect
+// with this page as the target; Synapse sends it back with ?loginToken=.
+export function ssoUrl(providerId) {
+  const target = `${location.origin}${location.pathname}`;
+  const base = providerId ? `${LOGIN}/sso/redirect/${encodeURIComponent(providerId)}` : `${LOGIN}/sso/redirect`;
+  return `${base}?redirectUrl=${encodeURIComponent(target)}`;
+}
+
+// The short-lived token Synapse's SSO put in the URL, exchanged once for a
+// session (m.login.token) and removed from the address bar and history.
+export async function signInWithLoginToken(token) {
+  return keep(
+    await call("POST", LOGIN, {
+      type: "m.login.token",
+      token,
+      initial_device_display_name: "groupreg console",
+    }),
+  );
 }
 
 // End the session on the server too; the token is forgotten either way.
@@ -103,11 +142,12 @@ function url(path, query) {
   return `${ADMIN}${path}${search ? `?${search}` : ""}`;
 }
 
-// One admin API call: `path` below /admin/v1, its ids already encoded (see `seg`).
-export async function admin(method, path, { query, body } = {}) {
+// One admin API call: `path` below /admin/v1, its ids already encoded (see
+// `seg`); `raw` answers the body as text (the JSONL export).
+export async function admin(method, path, { query, body, raw } = {}) {
   const current = session();
   try {
-    return await call(method, url(path, query), body, current?.access_token);
+    return await call(method, url(path, query), body, current?.access_token, raw);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
       forget();

@@ -2,6 +2,8 @@
 // is the module's configured language (the page's data-language); a choice
 // made with the switch lasts for the tab's session.
 
+import { GOVERNANCE_TEXT } from "./console-i18n-governance.js";
+
 const CHOICE_KEY = "groupreg.console.language";
 
 // key: [zh-Hans, en]; `{name}` is filled from the call's values.
@@ -14,6 +16,15 @@ const TEXT = {
   "nav.complaints": ["投诉举报", "Complaint queue"],
   "nav.identities": ["实名审核", "Identity review"],
   "nav.rooms": ["群组登记", "Room registry"],
+  "nav.reveals": ["身份查阅", "Identity reveals"],
+  "nav.users": ["用户", "Users"],
+  "nav.lists": ["名单与词库", "Lists"],
+  "nav.audit": ["审计记录", "Audit log"],
+  "roles.owner": ["所有者", "owner"],
+  "roles.identity_officer": ["身份专员", "identity officer"],
+  "roles.auditor": ["审计员", "auditor"],
+  "roles.moderator": ["内容管理员", "moderator"],
+  "roles.separator": ["、", ", "],
   loading: ["加载中…", "Loading…"],
   any: ["全部", "Any"],
   yes: ["是", "Yes"],
@@ -29,10 +40,18 @@ const TEXT = {
   "error.status": ["HTTP 状态", "HTTP status"],
   "error.field": ["字段", "Field"],
 
-  "signin.title": ["管理员登录", "Sign in as a server admin"],
+  "signin.title": ["登录控制台", "Sign in to the console"],
   "signin.intro": [
-    "使用本服务器的管理员账号登录。访问令牌只保存在本标签页的会话存储中，关闭标签页即失效。",
-    "Sign in with a server admin account of this server. The access token is kept only in this tab's session storage and is gone when the tab closes.",
+    "使用本服务器的账号登录；可用的功能取决于您持有的角色。访问令牌只保存在本标签页的会话存储中，关闭标签页即失效。",
+    "Sign in with an account of this server; what you can do depends on the roles you hold. The access token is kept only in this tab's session storage and is gone when the tab closes.",
+  ],
+  "signin.sso": ["单点登录", "single sign-on"],
+  "signin.sso_with": ["通过 {name} 登录", "Sign in with {name}"],
+  "signin.or_password": ["或使用密码登录：", "Or sign in with a password:"],
+  "signin.no_flow": ["本服务器未提供控制台可用的登录方式。", "This server offers no way of signing in that the console can use."],
+  "signin.no_role": [
+    "{user} 未持有本服务器的任何管理角色，无法使用控制台。已退出登录。",
+    "{user} holds no role on this server, so the console is not available to them. They have been signed out.",
   ],
   "signin.user": ["用户名", "User name"],
   "signin.user_hint": ["用户名或完整的 Matrix ID（@name:server）", "A user name or a full Matrix ID (@name:server)"],
@@ -136,6 +155,11 @@ const TEXT = {
   "rooms.created": ["创建时间", "Created"],
   "rooms.none": ["没有符合条件的群组。", "No rooms match."],
   "rooms.no_code": ["没有编码为 {code} 的群组。", "No room has the code {code}."],
+  "rooms.search": ["编码、名称或房间 ID", "Code, name or room ID"],
+  "rooms.search_hint": ["例如 G000000175 或群名的一部分", "e.g. G000000175, or part of the name"],
+  "rooms.user": ["用户（创建或加入）", "User (created or joined)"],
+  "rooms.all": ["包括私聊和通知机器人的房间", "Include direct chats and the notice bot's rooms"],
+  "rooms.no_match": ["没有与“{q}”相符的群组。", "No room matches “{q}”."],
 
   "room.title": ["群组 {id}", "Room {id}"],
   "room.title_code": ["群组 {code}", "Group {code}"],
@@ -155,6 +179,7 @@ const TEXT = {
   "room.sanctions": ["处置记录", "Sanctions"],
   "room.no_sanctions": ["该群组没有处置记录。", "This group has no sanctions."],
 
+  "sanction.id": ["编号", "ID"],
   "sanction.apply_title": ["对群组采取处置", "Sanction this group"],
   "sanction.action": ["措施", "Action"],
   "sanction.status": ["状态", "Status"],
@@ -242,6 +267,8 @@ const TEXT = {
   "why.passport": ["护照需人工审核", "Passports are reviewed by a person"],
   "why.provider_unavailable": ["核验服务不可用", "The provider could not decide"],
 };
+
+Object.assign(TEXT, GOVERNANCE_TEXT);
 
 function initial() {
   const chosen = sessionStorage.getItem(CHOICE_KEY);

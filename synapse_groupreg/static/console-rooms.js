@@ -1,5 +1,6 @@
-// The room registry (B4, B6): every group with its registration code,
-// searchable by code, filtered by status, class and creator.
+// The room registry (B4, B6): every group with its registration code and
+// name, searchable by code, name or room id and by a user who created or
+// is in it; direct chats and the notice bot's rooms hidden unless asked for.
 
 import { admin } from "./console-api.js";
 import { t } from "./console-i18n.js";
@@ -21,7 +22,7 @@ import {
 } from "./console-ui.js";
 
 const paging = newPaging();
-const filters = { code: "", status: "", class: "", creator: "" };
+const filters = { q: "", user: "", status: "", class: "", all: false };
 
 export function roomLink(roomId, text) {
   return el("a", { href: `#/rooms/${encodeURIComponent(roomId)}`, text: text ?? roomId });
@@ -38,27 +39,29 @@ export async function showRegistry(root) {
 }
 
 function searchForm(list) {
-  const code = el("input", { type: "search", id: "room-code", name: "code", "data-field": "code", value: filters.code, autocomplete: "off" });
+  const q = el("input", { type: "search", id: "room-code", name: "q", "data-field": "q", value: filters.q, autocomplete: "off" });
+  const user = el("input", { type: "text", id: "room-user", name: "user", "data-field": "user", value: filters.user, placeholder: "@user:server" });
   const status = select(
     { id: "room-status", name: "status", "data-field": "status" },
     [["", t("any")], ["active", term("status", "active")], ["closed", term("status", "closed")], ["upgraded", term("status", "upgraded")]],
     filters.status,
   );
   const roomClass = el("input", { type: "text", id: "room-class", name: "class", "data-field": "class", value: filters.class });
-  const creator = el("input", { type: "text", id: "room-creator", name: "creator", "data-field": "creator", value: filters.creator, placeholder: "@user:server" });
+  const all = el("input", { type: "checkbox", id: "room-all", name: "all", checked: filters.all });
   const form = el(
     "form",
     { class: "filters", role: "search", id: "room-search" },
-    field(t("rooms.code"), code, t("rooms.code_hint")),
+    field(t("rooms.search"), q, t("rooms.search_hint")),
+    field(t("rooms.user"), user),
     field(t("rooms.status"), status),
     field(t("rooms.class"), roomClass),
-    field(t("rooms.creator"), creator),
+    el("label", { class: "check", for: "room-all" }, all, t("rooms.all")),
     el("button", { type: "submit", text: t("search") }),
     el("div", { class: "form-message" }),
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    Object.assign(filters, { code: code.value.trim(), status: status.value, class: roomClass.value.trim(), creator: creator.value.trim() });
+    Object.assign(filters, { q: q.value.trim(), user: user.value.trim(), status: status.value, class: roomClass.value.trim(), all: all.checked });
     paging.from = 0;
     paging.stack = [];
     clearFormMessage(form);
@@ -68,9 +71,7 @@ function searchForm(list) {
 }
 
 async function load(list, form) {
-  const query = filters.code
-    ? { code: filters.code }
-    : { from: paging.from, limit: 50, status: filters.status, class: filters.class, creator: filters.creator };
+  const query = { from: paging.from, limit: 50, q: filters.q, user: filters.user, status: filters.status, class: filters.class, all: filters.all ? "true" : "" };
   let answer;
   try {
     answer = await admin("GET", "/rooms", { query });
@@ -85,6 +86,7 @@ async function load(list, form) {
   }
   const rows = answer.rooms.map((r) => [
     roomLink(r.room_id, r.code ?? r.room_id),
+    orDash(r.name),
     term("class", r.class),
     orDash(r.category),
     r.creator,
@@ -92,8 +94,7 @@ async function load(list, form) {
     statusBadge(r.status),
     when(r.created_ts),
   ]);
-  const empty = filters.code ? t("rooms.no_code", { code: filters.code }) : t("rooms.none");
-  const columns = [t("rooms.code"), t("rooms.class"), t("rooms.category"), t("rooms.creator"), t("rooms.members"), t("rooms.status"), t("rooms.created")];
-  list.replaceChildren(table(t("rooms.title"), columns, rows, empty));
-  if (!filters.code) list.append(pager(paging, answer.next_token, () => load(list)));
+  const empty = filters.q ? t("rooms.no_match", { q: filters.q }) : t("rooms.none");
+  const columns = [t("rooms.code"), t("room.name"), t("rooms.class"), t("rooms.category"), t("rooms.creator"), t("rooms.members"), t("rooms.status"), t("rooms.created")];
+  list.replaceChildren(table(t("rooms.title"), columns, rows, empty), pager(paging, answer.next_token, () => load(list)));
 }

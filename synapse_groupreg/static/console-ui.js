@@ -21,6 +21,13 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
+// Replace a node's children, leaving out the empty ones (null, false) that
+// conditional parts of a view give; replaceChildren would show "null".
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
 // A date and time in the console's language; "—" when there is none.
 export function when(ms) {
   if (ms === null || ms === undefined) return "—";
@@ -56,14 +63,20 @@ export function facts(pairs) {
 }
 
 // A table: `columns` are header labels, `rows` arrays of cells (text or nodes).
+// On a narrow screen the table scrolls sideways inside its frame, and each
+// cell says its column's name (see console.css) so a row reads on a phone.
 export function table(caption, columns, rows, empty) {
   if (rows.length === 0) return el("p", { class: "empty", text: empty });
   return el(
-    "table",
-    {},
-    el("caption", { class: "visually-hidden", text: caption }),
-    el("thead", {}, el("tr", {}, columns.map((c) => el("th", { scope: "col", text: c })))),
-    el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((c) => el("td", {}, c ?? "—"))))),
+    "div",
+    { class: "table-wrap" },
+    el(
+      "table",
+      {},
+      el("caption", { class: "visually-hidden", text: caption }),
+      el("thead", {}, el("tr", {}, columns.map((c) => el("th", { scope: "col", text: c })))),
+      el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((c, i) => el("td", { "data-label": columns[i] }, c ?? "—"))))),
+    ),
   );
 }
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from synapse_groupreg.store import (
     adoption,
     audit,
+    checkpoints,
     complaint_intake,
     complaint_notices,
     complaints,
@@ -17,6 +18,8 @@ from synapse_groupreg.store import (
     keywords,
     netlog,
     notices,
+    reveals,
+    role_grants,
     room_texts,
     synapse_reports,
     verification,
@@ -53,6 +56,12 @@ MIGRATIONS += (
 )
 MIGRATIONS += complaints.MIGRATIONS
 MIGRATIONS += adoption.MIGRATIONS
+# Roles, reveal requests and audit checkpoints (G7, A6, F1).
+MIGRATIONS += (
+    *role_grants.MIGRATIONS,
+    *reveals.MIGRATIONS,
+    *checkpoints.MIGRATIONS,
+)
 
 
 class Store:
@@ -82,3 +91,6 @@ class Store:
         self.complaint_notices = complaint_notices.OutcomeNoticeStore(db)
         self.synapse_facts = synapse_reports.SynapseFactsStore(db)
         self.adoption = adoption.AdoptionStore(db)
+        self.role_grants = role_grants.RoleGrantStore(db)
+        self.reveals = reveals.RevealStore(db)
+        self.checkpoints = checkpoints.CheckpointStore(db)

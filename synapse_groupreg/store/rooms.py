@@ -165,6 +165,29 @@ def _values(row: RoomRow) -> tuple[Any, ...]:
     return (*values[:-1], int(row.encryption_exception))
 
 
+def _like_escape(text: str) -> str:
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+@attrs.frozen(slots=True)
+class RegistrySearch:
+    """What the registry's list is narrowed to (all optional)."""
+
+    room_class: str | None = None
+    status: str | None = None
+    creator: str | None = None
+    #: A code (normalised, when the text is one), part of a name, or a room id.
+    text: str | None = None
+    code: str | None = None
+    #: Rooms this user created or is joined to.
+    user: str | None = None
+    #: Direct chats are hidden unless asked for.
+    include_direct: bool = False
+    direct_class: str = "direct"
+    #: Rooms these users created are hidden (the notice bot's chats).
+    exclude_creators: tuple[str, ...] = ()
+
+
 class RoomStore(CachedStore):
     """The registry's tables. `room()` is read on every membership check and
     cached in every process; each write that changes it invalidates it on
@@ -324,6 +347,62 @@ class RoomStore(CachedStore):
             return [_room(r) for r in txn.fetchall()]
 
         return await self._db.run("rooms", txn_fn)
+
+    async def search(
+        self,
+        start: int,
+        limit: int,
+        where: RegistrySearch,
+    ) -> list[tuple[RoomRow, str | None]]:
+        """Registered rooms with their current name (Synapse's own
+        `room_stats_state`), oldest first, from offset `start`, as the
+        console's registry filters them (B4)."""
+        clauses: list[str] = []
+        args: list[object] = []
+        for column, value in (
+            ("r.room_class", where.room_class),
+            ("r.status", where.status),
+            ("r.creator", where.creator),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        if not where.include_direct:
+            clauses.append("r.room_class <> ?")
+            args.append(where.direct_class)
+        for creator in where.exclude_creators:
+            clauses.append("r.creator <> ?")
+            args.append(creator)
+        if where.text:
+            pattern = "%" + _like_escape(where.text.lower()) + "%"
+            text_clauses = ["lower(COALESCE(s.name, '')) LIKE ? ESCAPE '!'"]
+            args.append(pattern)
+            if where.code is not None:
+                text_clauses.append("r.code = ?")
+                args.append(where.code)
+            text_clauses.append("r.room_id = ?")
+            args.append(where.text)
+            clauses.append(f"({' OR '.join(text_clauses)})")
+        if where.user:
+            clauses.append(
+                "(r.creator = ? OR r.room_id IN (SELECT m.room_id FROM"
+                " local_current_membership AS m WHERE m.user_id = ?"
+                " AND m.membership = 'join'))"
+            )
+            args.extend((where.user, where.user))
+        sql_where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        columns = ", ".join(f"r.{c.strip()}" for c in _ROOM_COLUMNS.split(","))
+
+        def txn_fn(txn: Cursor) -> list[tuple[RoomRow, str | None]]:
+            txn.execute(
+                f"SELECT {columns}, s.name FROM groupreg_rooms AS r"
+                " LEFT JOIN room_stats_state AS s ON s.room_id = r.room_id"
+                f"{sql_where} ORDER BY r.created_ts, r.room_id LIMIT ? OFFSET ?",
+                (*args, limit, start),
+            )
+            return [(_room(t[:-1]), t[-1]) for t in txn.fetchall()]
+
+        return await self._db.run("rooms_search", txn_fn)
 
     async def set_class(
         self, room_id: str, room_class: str, category: str | None

@@ -48,9 +48,24 @@ class Console:
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         await self.page.screenshot(path=str(ARTEFACTS / name), full_page=True)
 
+    async def shots(self, name: str) -> None:
+        """`name`-1280.png and `name`-390.png: the view on a desk and on a
+        phone (390 px wide), which must show no sideways scroll."""
+        await self.shot(f"{name}-1280.png")
+        await self.page.set_viewport_size({"width": 390, "height": 844})
+        try:
+            await self.page.wait_for_timeout(150)
+            wide: Any = await self.page.evaluate(
+                "() => document.documentElement.scrollWidth"
+            )
+            assert int(wide) <= 390, f"{name} is {wide} px wide at 390 px"
+            await self.shot(f"{name}-390.png")
+        finally:
+            await self.page.set_viewport_size({"width": 1280, "height": 720})
+
 
 @asynccontextmanager
-async def console_page(hs: Homeserver) -> AsyncIterator[Console]:
+async def console_page(hs: Homeserver, locale: str = "zh-CN") -> AsyncIterator[Console]:
     """A fresh browser (so a fresh sessionStorage) with the console open."""
     from playwright.async_api import async_playwright
 
@@ -59,7 +74,7 @@ async def console_page(hs: Homeserver) -> AsyncIterator[Console]:
             executable_path=str(CHROMIUM), args=BROWSER_ARGS
         )
         try:
-            page = await browser.new_page(locale="zh-CN")
+            page = await browser.new_page(locale=locale, accept_downloads=True)
             console = Console(page)
             response = await page.goto(hs.base_url + CONSOLE)
             assert response is not None and response.status == 200

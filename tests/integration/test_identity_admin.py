@@ -30,7 +30,10 @@ from tests.integration.conftest import HomeserverFactory
 
 @pytest.fixture(scope="module")
 def hs(homeservers: HomeserverFactory) -> Homeserver:
-    return start(homeservers, lambda d: cn_config(d))
+    # One-step reveal (approvals 0), as before four eyes (test_reveal.py).
+    return start(
+        homeservers, lambda d: cn_config(d, identity={"reveal": {"approvals": 0}})
+    )
 
 
 def _path(user: User, suffix: str = "") -> str:
@@ -287,7 +290,9 @@ async def test_key_rotation_reencrypts_every_row(
     """A6: after `keytool rotate` and a restart, new data is encrypted with
     the new key, the background job moves old rows to it, the old key then
     counts no rows, and every plaintext still reads back."""
-    hs = start(homeservers, lambda d: cn_config(d))
+    hs = start(
+        homeservers, lambda d: cn_config(d, identity={"reveal": {"approvals": 0}})
+    )
     admin, user = hs.register(admin=True), hs.register()
     number = resident_id(51)
     await verify(hs, admin, user, number, name="孙八")

@@ -38,7 +38,10 @@ PASSPORT_NAME, PASSPORT_NUMBER = "Quentin Qwerty", "QX9876543"
 def hs(homeservers: HomeserverFactory) -> Homeserver:
     # No provider: self-service submissions wait for review, so they sit
     # encrypted in the submissions table while the dump runs.
-    return start(homeservers, lambda d: cn_config(d))
+    # One-step reveal (approvals 0), as before four eyes (test_reveal.py).
+    return start(
+        homeservers, lambda d: cn_config(d, identity={"reveal": {"approvals": 0}})
+    )
 
 
 def _secrets() -> list[str]:

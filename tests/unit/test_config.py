@@ -54,6 +54,9 @@ def test_example_values_are_the_profile_defaults() -> None:
         assert shown.credit == bare.credit
         assert shown.sanctions == bare.sanctions
         assert shown.blacklist == bare.blacklist
+        assert shown.roles == bare.roles
+        assert shown.audit == bare.audit
+        assert shown.identity.reveal == bare.identity.reveal
 
 
 def test_profiles_choose_defaults() -> None:

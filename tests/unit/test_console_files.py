@@ -6,21 +6,29 @@ policy would refuse it, and room names or reports must never run)."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+
+import pytest
 
 from synapse_groupreg.http.base import TEMPLATES
 from synapse_groupreg.http.console import STATIC, console_assets
 
 SCRIPTS = sorted(STATIC.glob("console*.js"))
-CATALOGUE = STATIC / "console-i18n.js"
+CATALOGUES = sorted(STATIC.glob("console-i18n*.js"))
 
 
 def _catalogue() -> dict[str, int]:
     """Each key of the text catalogue and how many wordings it has."""
-    entries = re.findall(
-        r'^\s*"?([\w.]+)"?:\s*\[(.*?)\],?$',
-        CATALOGUE.read_text(),
-        re.MULTILINE | re.DOTALL,
-    )
+    entries = [
+        entry
+        for catalogue in CATALOGUES
+        for entry in re.findall(
+            r'^\s*"?([\w.]+)"?:\s*\[(.*?)\],?$',
+            catalogue.read_text(),
+            re.MULTILINE | re.DOTALL,
+        )
+    ]
     return {key: len(re.findall(r'"(?:[^"\\]|\\.)*"', body)) for key, body in entries}
 
 
@@ -66,3 +74,18 @@ def test_no_script_writes_html_from_strings() -> None:
 def test_files_stay_small() -> None:
     for path in [*SCRIPTS, STATIC / "console.css", TEMPLATES / "console.html"]:
         assert len(path.read_text().splitlines()) <= 400, path.name
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_scripts_parse() -> None:
+    """A syntax error in one module stops the whole console; node's own
+    parser finds it without a browser."""
+    for script in SCRIPTS:
+        done = subprocess.run(
+            ["node", "--check", "--input-type=module"],
+            input=script.read_text(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, (script.name, done.stderr)

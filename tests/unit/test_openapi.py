@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import yaml
 
+from synapse_groupreg.governance.roles import Role
 from synapse_groupreg.http import all_routes
 from synapse_groupreg.services import Services
 
@@ -47,3 +48,20 @@ def test_no_route_is_served_twice() -> None:
     routes = all_routes(cast(Services, object()))
     keys = [(r.method, r.path) for r in routes]
     assert len(keys) == len(set(keys))
+
+
+def test_each_admin_operation_shows_its_role() -> None:
+    """G7: `x-groupreg-role` on every admin operation is the role its route
+    declares, and no other operation carries one."""
+    spec: dict[str, Any] = yaml.safe_load(SPEC.read_text())
+    shown = {
+        (method.upper(), path): op.get("x-groupreg-role")
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+    }
+    declared = {
+        (r.method, r.path): r.access.value if isinstance(r.access, Role) else None
+        for r in all_routes(cast(Services, object()))
+    }
+    assert shown == declared
