@@ -179,6 +179,12 @@ def generate(home: Path, profile: str, port: int, metrics_port: int) -> None:
             "template_dir": str(ROOT / "config" / "covenant"),
         }
         config["listeners"][0]["resources"][0]["names"].append("consent")
+        # The cn classes forbid encryption: Element must not create
+        # encrypted rooms (and direct chats) only to have them refused; it
+        # reads this from /.well-known/matrix/client (docs/operations.md).
+        config["extra_well_known_client_content"] = {
+            "io.element.e2ee": {"force_disable": True}
+        }
     write_config(home, config)
 
 

@@ -59,6 +59,7 @@ class AdoptionReport:
 
     async def build(self, today: date) -> dict[str, Any]:
         rooms = self._config.rooms
+        say = self._config.language.pick
         over_cap = []
         for room_id, class_name, members in await self._store.room_sizes():
             room_class = self._class(class_name)
@@ -88,18 +89,32 @@ class AdoptionReport:
         ]
         return {
             "rooms_over_their_cap": _listing(
-                over_cap, "nobody new can join until members leave or the room moves"
+                over_cap,
+                say(
+                    "成员离开或群组迁移到更大的类别之前，新成员无法加入",
+                    "nobody new can join until members leave or the room moves",
+                ),
             ),
             "encrypted_rooms_in_classes_without_encryption": _listing(
                 encrypted,
-                "kept working as exceptions (kept: true), or posting suspended",
+                say(
+                    "作为例外继续使用（kept: true），或暂停发布",
+                    "kept working as exceptions (kept: true), or posting suspended",
+                ),
             ),
             "rooms_with_members_of_servers_their_class_refuses": _listing(
                 federated,
-                "members already in stay; those servers' users cannot join again",
+                say(
+                    "已在群内的成员保留；这些服务器的用户不能再加入",
+                    "members already in stay; those servers' users cannot join again",
+                ),
             ),
             "rooms_whose_creator_is_gone": _listing(
-                gone, "the creator is deactivated: admins answer for the room"
+                gone,
+                say(
+                    "创建者已注销：由群管理员负责",
+                    "the creator is deactivated: admins answer for the room",
+                ),
             ),
             **await self._people(today),
         }
@@ -130,24 +145,34 @@ class AdoptionReport:
                 and person.consent_version != self._consent_version
             ):
                 no_covenant.append(person.user_id)
+        say = self._config.language.pick
         actions = ", ".join(sorted(a.value for a in identity.gates))
         grace = identity.grace_until
         gate = identity.gate_level.value
-        identity_consequence = (
-            f"may still {actions} until {grace.isoformat()}, reminded by the bot"
-            if grace is not None and identity.in_grace(today)
-            else f"refused: {actions}, until verified at level {gate}"
-        )
+        if not identity.enabled:
+            identity_consequence = say("未启用实名", "real-name is off")
+        elif grace is not None and identity.in_grace(today):
+            identity_consequence = say(
+                f"宽限期内（至 {grace.isoformat()}）仍可 {actions}，机器人会提醒验证",
+                f"may still {actions} until {grace.isoformat()}, reminded by the bot",
+            )
+        else:
+            identity_consequence = say(
+                f"强制执行时拒绝：{actions}，直到完成 {gate} 级验证",
+                f"refused: {actions}, until verified at level {gate}",
+            )
         covenant_actions = ", ".join(sorted(a.value for a in covenant.actions))
+        version = self._consent_version
         return {
             "people_below_the_identity_gate": _listing(
-                below_gate,
-                identity_consequence if identity.enabled else "real-name is off",
+                below_gate, identity_consequence
             ),
             "people_without_the_current_covenant": _listing(
                 no_covenant,
-                f"refused: {covenant_actions}, until they accept version "
-                f"{self._consent_version}",
+                say(
+                    f"强制执行时拒绝：{covenant_actions}，直到同意第 {version} 版公约",
+                    f"refused: {covenant_actions}, until they accept version {version}",
+                ),
             ),
             "server_admins_exempt_from_the_gates": exempt,
         }

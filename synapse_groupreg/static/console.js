@@ -3,6 +3,7 @@
 // fragment, and the language switch (G3).
 
 import { admin, ApiError, onUnauthorised, session, signOut } from "./console-api.js";
+import { showAdoption } from "./console-adoption.js";
 import { showAudit } from "./console-audit.js";
 import { showCase } from "./console-case.js";
 import { showQueue } from "./console-complaints.js";
@@ -31,6 +32,7 @@ const VIEWS = [
   { view: "users", role: "moderator", routes: [[/^#\/users\/([^/]+)$/, (r, m) => showUser(r, decodeURIComponent(m[1]), roles)], [/^#\/users$/, (r) => showUsers(r)]] },
   { view: "lists", role: "moderator", routes: [[/^#\/lists$/, (r) => showLists(r)]] },
   { view: "audit", role: "auditor", routes: [[/^#\/audit$/, (r) => showAudit(r, roles)]] },
+  { view: "adoption", role: "auditor", routes: [[/^#\/adoption$/, (r) => showAdoption(r)]] },
 ];
 
 // The signed-in person's roles, from GET /admin/v1/me.

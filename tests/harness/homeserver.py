@@ -78,6 +78,22 @@ def _ephemeral_low() -> int:
 _PORT_BLOCK = 10_000
 _port_high = _ephemeral_low()
 _port_low = max(1024, _port_high - _PORT_BLOCK)
+
+
+def _share_of_block() -> None:
+    """Under pytest-xdist each worker takes its own slice of the block, so
+    two workers of one run never hand out the same port."""
+    global _port_low, _port_high
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if not worker.startswith("gw") or count < 2:
+        return
+    index = int(worker[2:])
+    size = (_port_high - _port_low) // count
+    _port_low, _port_high = _port_low + index * size, _port_low + (index + 1) * size
+
+
+_share_of_block()
 _next_port = itertools.count(random.randrange(_port_high - _port_low))
 _port_lock = threading.Lock()
 

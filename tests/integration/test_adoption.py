@@ -270,6 +270,34 @@ async def test_cn_in_observe_mode_refuses_nothing_and_reports_everything(
     assert answer["enforcement"]["identity"] == "observe"
 
 
+async def test_the_console_shows_the_report_and_what_was_observed(
+    world: World, backend: str
+) -> None:
+    """H3, H4, G2: an auditor (here a server admin, who holds every role
+    without a `roles:` section) reads adoption's progress, the enforcement
+    modes, the report and the observed refusals in the console, on a desk
+    and on a phone."""
+    from tests.harness.browser import CHROMIUM, SKIP_REASON
+    from tests.integration.console import console_page
+
+    if backend != "sqlite" or not CHROMIUM.exists():
+        pytest.skip(SKIP_REASON if backend == "sqlite" else "a view, shown once")
+    async with console_page(world.home) as console:
+        await console.sign_in(world.admin)
+        await console.page.goto(
+            world.home.base_url + "/_synapse/client/groupreg/console/#/adoption"
+        )
+        page = console.page
+        # The cn profile's language: Simplified Chinese.
+        await page.get_by_role("heading", name="观察模式下本应拒绝的操作").wait_for()
+        text = await page.locator("main").inner_text()
+        assert "IDENTITY_REQUIRED" in text and "仅观察" in text, text
+        assert "类别不允许加密的加密群组" in text, text
+        assert "强制执行时拒绝" in text, text
+        await console.shots("adoption")
+        assert console.problems == [], console.problems
+
+
 async def test_a_state_changed_while_unloaded_is_repaired(world: World) -> None:
     """H5: unload the module, a room admin changes the registration state,
     load it again: the state is rewritten from the registry, and audited."""

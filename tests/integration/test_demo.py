@@ -6,6 +6,7 @@ with what to do, and its setup installs nothing when nothing changed."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -99,6 +100,11 @@ async def test_demo_serves_a_client(tmp_path: Path, profile: str) -> None:
             assert isinstance(registered, nio.RegisterResponse), registered
             if profile == "cn":
                 assert f"--url http://127.0.0.1:{port} login" in text
+                # Element is told not to create encrypted rooms (H3).
+                url = f"http://127.0.0.1:{port}/.well-known/matrix/client"
+                with urllib.request.urlopen(url, timeout=10) as r:
+                    known = json.loads(r.read())
+                assert known["io.element.e2ee"] == {"force_disable": True}, known
                 refused = await client.room_create(name="demo room")
                 assert await reason_of(refused) == "IDENTITY_REQUIRED"
                 return
