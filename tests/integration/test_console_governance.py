@@ -170,6 +170,7 @@ async def test_owner_signs_in_with_sso(hs: Homeserver, staff: dict[str, User]) -
         assert await page.evaluate("() => localStorage.length") == 0
         assert await nav_views(console) == [
             "complaints", "identities", "reveals", "rooms", "users", "lists", "audit",
+            "adoption",
         ]  # fmt: skip
         assert "owner" in await page.inner_text("#signed-in-as")
         await console.shots("console-sso-signed-in")
@@ -265,7 +266,7 @@ async def test_auditor_verifies_and_exports(
         page = console.page
         await page.select_option("#language-switch", "en")
         await console.sign_in(staff["aud"])
-        assert await nav_views(console) == ["audit"]
+        assert await nav_views(console) == ["audit", "adoption"]
         await page.locator("#audit-ok").wait_for()
         assert "Verified" in await page.inner_text("#audit-ok")
         await page.click("#checkpoint-form button")

@@ -83,6 +83,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/admin/v1/complaints/{case_id}/assign"): MOD,
     ("POST", "/admin/v1/complaints/{case_id}/decision"): MOD,
     ("POST", "/admin/v1/complaints/{case_id}/close"): MOD,
+    ("POST", "/admin/v1/rooms/{room_id}/class"): MOD,
+    ("GET", "/admin/v1/adoption"): AUD,
 }
 
 #: Path parameters that name nothing, so an allowed call changes nothing
