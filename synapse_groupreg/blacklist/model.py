@@ -42,7 +42,8 @@ def format_id(entry_id: int) -> str:
 
 def parse_id(text: str) -> int | None:
     digits = text[1:] if text[:1] in ("B", "b") else text
-    return int(digits) if digits.isdigit() and len(digits) < 19 else None
+    ok = digits.isascii() and digits.isdigit() and len(digits) < 19
+    return int(digits) if ok else None
 
 
 def is_glob(target: str) -> bool:

@@ -11,9 +11,7 @@ admin routes name the module role they need (401 without a token, 403
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,6 +24,7 @@ from synapse.module_api import DirectServeJsonResource
 
 from synapse_groupreg.config import Language
 from synapse_groupreg.governance.roles import Role, RolePolicy
+from synapse_groupreg.http import parse
 from synapse_groupreg.http.access import Authoriser
 from synapse_groupreg.reasons import REASON_FIELD
 
@@ -38,6 +37,8 @@ PREFIX = "/_synapse/client/groupreg"
 #: The default and the largest page size, as in Synapse's admin API.
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+#: The largest `from`: any offset plus a page stays within 64 bits.
+MAX_FROM = 2**62
 
 #: Who may call a route: anyone, any signed-in user, or holders of a role.
 Access = Literal["public", "user"] | Role
@@ -68,47 +69,46 @@ class Request:
         return self.caller.user_id
 
     def query(self, name: str) -> str | None:
+        """A query value: UTF-8 text without NUL or surrogates, or 400."""
         values = self.raw.args.get(name.encode("ascii"))
-        return values[0].decode("utf-8") if values else None
+        return parse.decode_text(name, values[0]) if values else None
 
     def query_int(
-        self, name: str, default: int, minimum: int = 0, maximum: int | None = None
+        self,
+        name: str,
+        default: int,
+        minimum: int = 0,
+        maximum: int = parse.INT64_MAX,
     ) -> int:
         text = self.query(name)
         if text is None:
             return default
-        try:
-            value = int(text)
-        except ValueError:
-            raise invalid_param(name, f"'{name}' must be an integer") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            upper = f" and {maximum}" if maximum is not None else ""
-            bound = f"between {minimum}{upper}" if upper else f"at least {minimum}"
-            raise invalid_param(name, f"'{name}' must be {bound}")
-        return value
+        return parse.parse_int(name, text.strip(), minimum, maximum)
 
     def page(self) -> tuple[int, int]:
         """`from` and `limit` of a list request."""
         return (
-            self.query_int("from", 0),
+            self.query_int("from", 0, maximum=MAX_FROM),
             self.query_int("limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT),
         )
+
+    def path_id(self, name: str, prefix: str = "") -> int:
+        """A record id in the path (`17`, or `S17` with the prefix), or 400."""
+        return parse.parse_id(name, self.params[name], prefix)
 
     def body_bytes(self) -> bytes:
         return self.raw.content.read() if self.raw.content else b""
 
-    def json(self) -> Body:
-        """The JSON object in the body, or 400 M_NOT_JSON / M_BAD_JSON."""
+    def upload(self) -> bytes:
+        """An uploaded file's bytes: UTF-8 text without NUL, or 400."""
         raw = self.body_bytes()
-        try:
-            value = json.loads(raw.decode("utf-8")) if raw.strip() else {}
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise SynapseError(
-                400, "The body is not valid JSON", Codes.NOT_JSON
-            ) from None
-        if not isinstance(value, dict):
-            raise SynapseError(400, "The body must be a JSON object", Codes.BAD_JSON)
-        return Body(value)
+        parse.decode_text("body", raw)
+        return raw
+
+    def json(self) -> Body:
+        """The JSON object in the body, or 400 M_NOT_JSON / M_BAD_JSON
+        (`parse.read_json`: size, depth, text and integers bounded)."""
+        return Body(parse.read_json(self.body_bytes()))
 
 
 def invalid_param(field: str, message: str, reason: str | None = None) -> SynapseError:
@@ -303,10 +303,11 @@ class Router(DirectServeJsonResource):
         self._authoriser = authoriser or Authoriser(RolePolicy(None), Language.EN)
 
     async def _async_render(self, request: SynapseRequest) -> tuple[int, Any]:
-        method = request.method.decode("ascii")
+        method = request.method.decode("ascii", "replace")
         if method == "HEAD":
             method = "GET"
-        path = request.path.decode("ascii")
+        # A path that is not ASCII matches no route (they are all ASCII).
+        path = request.path.decode("ascii", "replace")
         path_matched = False
         for route in self.routes:
             match = route.regex.match(path)
@@ -316,7 +317,9 @@ class Router(DirectServeJsonResource):
             if route.method != method:
                 continue
             caller = await self._authenticate(request, route.access, path)
-            params = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
+            params = {
+                k: parse.decode_path_param(k, v) for k, v in match.groupdict().items()
+            }
             answer = await route.handler(Request(caller, params, request))
             return answer.response() if isinstance(answer, HtmlPage) else answer
         if path_matched:

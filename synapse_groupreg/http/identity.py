@@ -135,12 +135,7 @@ class IdentityAdminApi:
         return user_id
 
     def _submission_id(self, request: Request) -> int:
-        try:
-            return int(request.params["submission_id"])
-        except ValueError:
-            raise invalid_param(
-                "submission_id", "'submission_id' must be an integer"
-            ) from None
+        return request.path_id("submission_id")
 
     # -- routes --------------------------------------------------------------------
 
@@ -225,7 +220,7 @@ class IdentityAdminApi:
         identity = self._identity()
         content_type = request.raw.getHeader("Content-Type") or "application/json"
         try:
-            rows = parse_upload(content_type, request.body_bytes())
+            rows = parse_upload(content_type, request.upload())
         except ImportFormatError as e:
             raise SynapseError(400, str(e), Codes.BAD_JSON) from None
         results = [

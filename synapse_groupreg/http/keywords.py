@@ -190,7 +190,7 @@ class KeywordsApi:
                 request.user_id,
                 name,
                 _KINDS[kind_name],
-                request.body_bytes(),
+                request.upload(),
                 replace=mode == "replace",
             )
         except ListError as e:

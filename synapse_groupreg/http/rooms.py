@@ -293,12 +293,7 @@ class RoomsApi:
 
     async def decide_request(self, request: Request) -> tuple[int, JsonDict]:
         """B2: approve (and move the room) or reject a queued move."""
-        try:
-            request_id = int(request.params["request_id"])
-        except ValueError:
-            raise invalid_param(
-                "request_id", "'request_id' must be an integer"
-            ) from None
+        request_id = request.path_id("request_id")
         body = request.json()
         decision = body.required_string("decision", ("approve", "reject"))
         note = body.string("note", required=False)
