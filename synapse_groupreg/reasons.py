@@ -117,7 +117,7 @@ _MESSAGES: Mapping[Reason, tuple[str, str]] = {
         "Your right to create groups has been revoked.",
     ),
     Reason.BLACKLISTED: (
-        "{target} 已被列入黑名单。",
+        "{target}已被列入黑名单。",
         "{target} is on the blacklist.",
     ),
     Reason.ENCRYPTION_FORBIDDEN: (

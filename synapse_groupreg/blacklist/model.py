@@ -233,11 +233,11 @@ def refusal_for(listed: Listed, who: str) -> Refusal:
         ("self", USER): ("您的账号", "Your account"),
         ("self", PERSON): ("您的账号", "Your account"),
         ("invitee", USER): (
-            f"被邀请的用户 {listed.target}",
+            f"被邀请的用户“{listed.target}”",
             f"The invited user {listed.target}",
         ),
         ("invitee", PERSON): (
-            f"被邀请的用户 {listed.target}",
+            f"被邀请的用户“{listed.target}”",
             f"The invited user {listed.target}",
         ),
         ("room", ROOM): ("该群组", "This group"),
@@ -246,9 +246,9 @@ def refusal_for(listed: Listed, who: str) -> Refusal:
     if listed.kind == SERVER:
         server = listed.target
         target = (
-            (f"您所在的服务器 {server}", f"Your server {server}")
+            (f"您所在的服务器“{server}”", f"Your server {server}")
             if who == "self"
-            else (f"服务器 {server}", f"The server {server}")
+            else (f"服务器“{server}”", f"The server {server}")
         )
     else:
         target = names.get((who, listed.kind), ("该对象", "This target"))
