@@ -99,6 +99,13 @@ class Request:
     def body_bytes(self) -> bytes:
         return self.raw.content.read() if self.raw.content else b""
 
+    def form(self) -> dict[str, str]:
+        """The fields of an HTML form post, read from the body only (never
+        the query string, which Synapse's access log records)."""
+        if self.raw.content is not None:
+            self.raw.content.seek(0)
+        return parse.read_form(self.body_bytes())
+
     def upload(self) -> bytes:
         """An uploaded file's bytes: UTF-8 text without NUL, or 400."""
         raw = self.body_bytes()
@@ -239,12 +246,17 @@ class HtmlPage:
 
     code: int
     html: str
+    #: The nonce of the page's one inline script, if it has one.
+    script_nonce: str | None = None
 
     def response(self) -> tuple[int, RawBody]:
         body = self.html.encode("utf-8")
-        return self.code, RawBody(
-            body, "text/html; charset=utf-8", headers=_PAGE_HEADERS
-        )
+        headers = dict(_PAGE_HEADERS)
+        if self.script_nonce is not None:
+            headers[b"Content-Security-Policy"] += (
+                b" script-src 'nonce-%s'" % self.script_nonce.encode("ascii")
+            )
+        return self.code, RawBody(body, "text/html; charset=utf-8", headers=headers)
 
 
 #: Headers of every page: it may carry a one-time token in its URL and
@@ -256,7 +268,7 @@ _PAGE_HEADERS = {
     b"X-Content-Type-Options": b"nosniff",
     b"Content-Security-Policy": (
         b"default-src 'none'; style-src 'unsafe-inline'; form-action 'self';"
-        b" frame-ancestors 'none'"
+        b" frame-ancestors 'none';"
     ),
 }
 

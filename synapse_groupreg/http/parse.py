@@ -199,3 +199,27 @@ def parse_duration(field: str, text: str) -> int:
     if value is None or value > MAX_DURATION_MS:
         raise invalid_param(field, f"'{field}' must be at most 1000 years")
     return value
+
+
+#: The largest HTML form a page reads.
+MAX_FORM_BYTES = 64 * 1024
+
+
+def read_form(raw: bytes) -> dict[str, str]:
+    """An `application/x-www-form-urlencoded` body: the first value of each
+    field, UTF-8 text without NUL or surrogates (400 naming the field)."""
+    if len(raw) > MAX_FORM_BYTES:
+        raise invalid_param("body", f"The form is larger than {MAX_FORM_BYTES} bytes")
+    fields: dict[str, str] = {}
+    for pair in raw.split(b"&"):
+        if not pair:
+            continue
+        name_raw, _, value_raw = pair.partition(b"=")
+        name = decode_text("body", urllib.parse.unquote_to_bytes(_plus(name_raw)))
+        value = decode_text(name, urllib.parse.unquote_to_bytes(_plus(value_raw)))
+        fields.setdefault(name, value)
+    return fields
+
+
+def _plus(raw: bytes) -> bytes:
+    return raw.replace(b"+", b" ")
