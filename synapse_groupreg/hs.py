@@ -90,7 +90,7 @@ def install_fast_paths(
     allowed_types: frozenset[str],
     check_event_allowed: Callable[..., Awaitable[Any]] | None,
     on_new_event: Callable[..., Awaitable[Any]] | None,
-    event_persisted: Callable[[EventBase], Awaitable[None]],
+    event_persisted: Callable[[Callable[[], Awaitable[EventBase]]], None],
 ) -> list[str]:
     """Keep Synapse from loading a room's whole state for callbacks of ours
     that do not need it. Returns which fast paths were installed.
@@ -160,10 +160,9 @@ def install_fast_paths(
             if new_event_list != [on_new_event]:
                 await synapse_new_event(event_id)
                 return
-            try:
-                await event_persisted(await store.get_event(event_id))
-            except Exception:
-                logger.exception("groupreg: on_new_event failed for %s", event_id)
+            # Queued, read and reacted to in the module's own background
+            # process (Dispatcher._enqueue says why).
+            event_persisted(lambda: store.get_event(event_id))
 
         rules.on_new_event = fast_on_new_event
         installed.append("on_new_event")

@@ -4,6 +4,7 @@ reaction keys are scanned; the blacklist refusal reads without a gap."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,29 @@ async def test_membership_reasons_and_reaction_keys_are_scanned(
         f"{MATRIX}/rooms/{room}/kick", {"user_id": member.user_id, "reason": "bye"}
     )
     assert status == 200, body
+
+
+async def test_no_log_context_warnings_from_the_module(hs: Homeserver) -> None:
+    """G6: after requests that create rooms, refuse content (a recorded
+    hit, flushed in the background) and offer a verification link (a
+    background DM), the log holds no "Re-starting finished log context" or
+    "without recording a start rusage" warnings: the module's reactions
+    run in their own background process (Dispatcher._enqueue)."""
+    admin = hs.register(admin=True)
+    owner = await _verified(hs, admin)
+    room_id = await new_room(hs, owner, name="日志群", preset="public_chat")
+    status, body = await Http(hs, owner.access_token).put(
+        f"{MATRIX}/rooms/{quote(room_id)}/send/m.room.message/{uuid.uuid4().hex}",
+        {"msgtype": "m.text", "body": f"今晚{WORD}"},
+    )
+    assert (status, reason(body)) == (403, "PROHIBITED_CONTENT"), body
+    status, body = await _knock(hs, hs.register(), room_id)
+    assert (status, reason(body)) == (403, "IDENTITY_REQUIRED"), body
+    await asyncio.sleep(2)  # the hit flush and the link's DM, in the background
+    warnings = [
+        line
+        for line in hs.log_text().splitlines()
+        if "Re-starting finished log context" in line
+        or "without recording a start rusage" in line
+    ]
+    assert warnings == [], warnings[:5]
