@@ -342,3 +342,27 @@ def verify_keys(api: ModuleApi) -> dict[str, Any]:
     for key in config.signing_key:
         keys[f"{key.alg}:{key.version}"] = get_verify_key(key)
     return keys
+
+
+def listeners_without_client(api: ModuleApi) -> frozenset[str]:
+    """The site tags of this process's HTTP listeners that do not serve the
+    `client` resource (a federation-only port, for one).
+
+    Synapse mounts a module's web resources on every HTTP listener
+    (synapse/app/homeserver.py, `_listener_http`: `resources.update(
+    self._module_web_resources)`), but each request knows its site, whose
+    `site_tag` is the listener's `tag`, or its port
+    (synapse/http/site.py `SynapseSite`, synapse/config/server.py
+    `get_site_tag`). A tag shared with a client listener is not listed.
+    """
+    config = homeserver(api).config
+    listeners = [*config.server.listeners, *config.worker.worker_listeners]
+    with_client: set[str] = set()
+    without: set[str] = set()
+    for listener in listeners:
+        options = listener.http_options
+        if listener.type != "http" or options is None:
+            continue
+        names = {name for res in options.resources for name in res.names}
+        (with_client if "client" in names else without).add(listener.get_site_tag())
+    return frozenset(without - with_client)

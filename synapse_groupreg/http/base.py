@@ -3,10 +3,12 @@
 Synapse lets a module mount web resources only in `__init__`, and paths
 under `/_synapse/admin` are not reachable for modules, so everything lives
 under `/_synapse/client/groupreg/` and one leaf resource routes by method and
-path. Resources are mounted on every listener, federation included, so each
-route authenticates in the handler: `user` routes need an access token,
-admin routes name the module role they need (401 without a token, 403
-`ROLE_REQUIRED` for a caller without the role; see `http/access.py`).
+path. Synapse mounts them on every listener, federation included; the
+router answers 404 on a listener without the `client` resource
+(`hs.listeners_without_client`). Each route authenticates in the handler:
+`user` routes need an access token, admin routes name the module role
+they need (401 without a token, 403 `ROLE_REQUIRED` for a caller
+without the role; see `http/access.py`).
 """
 
 from __future__ import annotations
@@ -308,13 +310,19 @@ class Router(DirectServeJsonResource):
         clock: Clock,
         routes: Sequence[Route],
         authoriser: Authoriser | None = None,
+        refused_sites: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(clock=clock)
         self._api = api
+        #: Listeners (site tags) without the `client` resource: every
+        #: route answers 404 there, as if the module were not mounted.
+        self._refused_sites = refused_sites
         self.routes = list(routes)
         self._authoriser = authoriser or Authoriser(RolePolicy(None), Language.EN)
 
     async def _async_render(self, request: SynapseRequest) -> tuple[int, Any]:
+        if getattr(request.site, "site_tag", None) in self._refused_sites:
+            raise SynapseError(404, "Unrecognized request", Codes.UNRECOGNIZED)
         method = request.method.decode("ascii", "replace")
         if method == "HEAD":
             method = "GET"

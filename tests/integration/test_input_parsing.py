@@ -11,16 +11,30 @@ from urllib.parse import quote
 import pytest
 
 from tests.harness.client import Http
-from tests.harness.homeserver import Homeserver
+from tests.harness.homeserver import Homeserver, free_port
 from tests.integration.conftest import HomeserverFactory
 from tests.integration.groups import ADMIN, CLIENT, MATRIX, ROOM_STATE, new_room, reason
 
 TOO_BIG = "99999999999999999999999"  # past 64 bits
 
 
+FEDERATION_PORT = free_port()
+
+
 @pytest.fixture(scope="module")
 def hs(homeservers: HomeserverFactory) -> Homeserver:
-    return homeservers({"profile": "generic"})
+    server = homeservers({"profile": "generic"}, start=False)
+    server.extra_listeners.append(
+        {
+            "port": FEDERATION_PORT,
+            "bind_addresses": ["127.0.0.1"],
+            "type": "http",
+            "tls": False,
+            "resources": [{"names": ["federation"]}],
+        }
+    )
+    server.write_config()
+    return server.start()
 
 
 def _no_traceback(hs: Homeserver) -> None:
@@ -129,3 +143,27 @@ async def test_registration_type_as_a_timeline_event(hs: Homeserver) -> None:
     log = hs.log_text()
     assert "AttributeError" not in log
     _no_traceback(hs)
+
+
+async def test_module_routes_are_absent_from_a_listener_without_client(
+    hs: Homeserver,
+) -> None:
+    """G2: on a federation-only listener every module route answers 404,
+    with or without a token; the client listener answers as always."""
+    admin, user = hs.register(admin=True), hs.register()
+
+    class Federation:
+        base_url = f"http://127.0.0.1:{FEDERATION_PORT}"
+
+    for token, path in (
+        (admin.access_token, f"{ADMIN}/audit"),
+        (user.access_token, f"{CLIENT}/status"),
+        (None, f"{CLIENT}/verify"),
+        (None, f"{ADMIN}/audit"),
+    ):
+        status, body = await Http(Federation(), token).get(path)
+        assert status == 404, (path, body)
+    status, _ = await Http(hs, admin.access_token).get(f"{ADMIN}/audit")
+    assert status == 200
+    status, _ = await Http(Federation()).get("/_matrix/federation/v1/version")
+    assert status == 200
