@@ -94,6 +94,12 @@ class Request:
             self.query_int("limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT),
         )
 
+    def header(self, name: str) -> str | None:
+        """A request header as text (its first value), or 400 naming it when
+        it is not UTF-8 (Twisted's own decoding raises there)."""
+        values = self.raw.requestHeaders.getRawHeaders(name.encode("ascii"))
+        return parse.decode_text(name, values[0]) if values else None
+
     def path_id(self, name: str, prefix: str = "") -> int:
         """A record id in the path (`17`, or `S17` with the prefix), or 400."""
         return parse.parse_id(name, self.params[name], prefix)
@@ -113,6 +119,10 @@ class Request:
         raw = self.body_bytes()
         parse.decode_text("body", raw)
         return raw
+
+    def json_value(self, max_bytes: int = parse.MAX_JSON_BYTES) -> Any:
+        """Any JSON value in the body (an upload), bounded as `json()`."""
+        return parse.read_json_value(self.body_bytes(), max_bytes)
 
     def json(self) -> Body:
         """The JSON object in the body, or 400 M_NOT_JSON / M_BAD_JSON

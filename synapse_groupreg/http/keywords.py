@@ -171,7 +171,7 @@ class KeywordsApi:
         """A list file in the body (text/plain, UTF-8, one entry a line).
         `?list=words|exceptions` (default words), `?mode=append|replace`
         (default append). Bad lines are reported by number; the rest is stored."""
-        content_type = request.raw.getHeader("Content-Type") or ""
+        content_type = request.header("Content-Type") or ""
         if content_type.split(";")[0].strip().lower() != "text/plain":
             raise invalid_param(
                 "Content-Type",

@@ -70,10 +70,18 @@ def _refuse_constant(name: str) -> Any:
 
 def read_json(raw: bytes) -> dict[str, Any]:
     """The JSON object in a body (an empty body is `{}`)."""
-    if len(raw) > MAX_JSON_BYTES:
-        raise bad_json(f"The body is larger than {MAX_JSON_BYTES} bytes")
-    if not raw.strip():
+    if not raw.strip() and len(raw) <= MAX_JSON_BYTES:
         return {}
+    value = read_json_value(raw)
+    if not isinstance(value, dict):
+        raise bad_json("The body must be a JSON object")
+    return value
+
+
+def read_json_value(raw: bytes, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """Any JSON value in a body (an upload's list, say), bounded alike."""
+    if len(raw) > max_bytes:
+        raise bad_json(f"The body is larger than {max_bytes} bytes")
     # Nesting is bounded before parsing: the parser itself recurses.
     if _depth_exceeds(raw, MAX_JSON_DEPTH):
         raise bad_json(f"The body is nested deeper than {MAX_JSON_DEPTH} levels")
@@ -81,8 +89,6 @@ def read_json(raw: bytes) -> dict[str, Any]:
         value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise SynapseError(400, "The body is not valid JSON", Codes.NOT_JSON) from None
-    if not isinstance(value, dict):
-        raise bad_json("The body must be a JSON object")
     check_tree(value, "")
     return value
 

@@ -202,6 +202,12 @@ async def test_no_log_context_warnings_from_the_module(hs: Homeserver) -> None:
     assert (status, reason(body)) == (403, "PROHIBITED_CONTENT"), body
     status, body = await _knock(hs, hs.register(), room_id)
     assert (status, reason(body)) == (403, "IDENTITY_REQUIRED"), body
+    # A timeline event of the registration type: a clear refusal (G6).
+    status, body = await Http(hs, owner.access_token).put(
+        f"{MATRIX}/rooms/{quote(room_id)}/send/org.groupreg.room/{uuid.uuid4().hex}",
+        {"class": "standard"},
+    )
+    assert (status, reason(body)) == (403, "REGISTRATION_CODE_PROTECTED"), body
     await asyncio.sleep(2)  # the hit flush and the link's DM, in the background
     warnings = [
         line
@@ -210,3 +216,4 @@ async def test_no_log_context_warnings_from_the_module(hs: Homeserver) -> None:
         or "without recording a start rusage" in line
     ]
     assert warnings == [], warnings[:5]
+    assert "AttributeError" not in hs.log_text()

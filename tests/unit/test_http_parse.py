@@ -49,3 +49,13 @@ def test_query_and_path_text() -> None:
     assert _field(lambda: parse.decode_text("q", b"a\x00")) == "q"
     assert parse.decode_path_param("user_id", "%40a%3Ab") == "@a:b"
     assert _field(lambda: parse.decode_path_param("user_id", "%ff")) == "user_id"
+
+
+def test_json_values_of_uploads() -> None:
+    assert parse.read_json_value(b'[{"a": 1}]') == [{"a": 1}]
+    with pytest.raises(SynapseError, match="nested"):
+        parse.read_json_value(b"[" * 10_000 + b"]" * 10_000)
+    with pytest.raises(SynapseError, match="larger"):
+        parse.read_json_value(b"[]" + b" " * 100, max_bytes=10)
+    with pytest.raises(SynapseError, match="JSON object"):
+        parse.read_json(b"[1]")
