@@ -175,7 +175,13 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
     roles = Accountability(store.roles, audit, rooms_config.admin_power_level)
     caps = Caps(rooms_config, store.seats, now_ms)
     moves = ClassMoves(
-        rooms_config, registry, store.rooms, store.class_requests, audit, now_ms
+        rooms_config,
+        registry,
+        store.rooms,
+        store.class_requests,
+        audit,
+        now_ms,
+        matrix.publish,
     )
 
     statements = Statements(config.sanctions, language)

@@ -18,6 +18,7 @@ ENCRYPTED = "m.room.encrypted"
 REDACTION = "m.room.redaction"
 TOMBSTONE = "m.room.tombstone"
 MESSAGE = "m.room.message"
+REACTION = "m.reaction"
 
 #: A group's registration: {code, class, category, creator} (docs/openapi.yaml).
 ROOM_STATE = "org.groupreg.room"

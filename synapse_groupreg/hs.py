@@ -90,7 +90,7 @@ def install_fast_paths(
     allowed_types: frozenset[str],
     check_event_allowed: Callable[..., Awaitable[Any]] | None,
     on_new_event: Callable[..., Awaitable[Any]] | None,
-    event_persisted: Callable[[EventBase], Awaitable[None]],
+    event_persisted: Callable[[Callable[[], Awaitable[EventBase]]], None],
 ) -> list[str]:
     """Keep Synapse from loading a room's whole state for callbacks of ours
     that do not need it. Returns which fast paths were installed.
@@ -160,10 +160,9 @@ def install_fast_paths(
             if new_event_list != [on_new_event]:
                 await synapse_new_event(event_id)
                 return
-            try:
-                await event_persisted(await store.get_event(event_id))
-            except Exception:
-                logger.exception("groupreg: on_new_event failed for %s", event_id)
+            # Queued, read and reacted to in the module's own background
+            # process (Dispatcher._enqueue says why).
+            event_persisted(lambda: store.get_event(event_id))
 
         rules.on_new_event = fast_on_new_event
         installed.append("on_new_event")
@@ -343,3 +342,27 @@ def verify_keys(api: ModuleApi) -> dict[str, Any]:
     for key in config.signing_key:
         keys[f"{key.alg}:{key.version}"] = get_verify_key(key)
     return keys
+
+
+def listeners_without_client(api: ModuleApi) -> frozenset[str]:
+    """The site tags of this process's HTTP listeners that do not serve the
+    `client` resource (a federation-only port, for one).
+
+    Synapse mounts a module's web resources on every HTTP listener
+    (synapse/app/homeserver.py, `_listener_http`: `resources.update(
+    self._module_web_resources)`), but each request knows its site, whose
+    `site_tag` is the listener's `tag`, or its port
+    (synapse/http/site.py `SynapseSite`, synapse/config/server.py
+    `get_site_tag`). A tag shared with a client listener is not listed.
+    """
+    config = homeserver(api).config
+    listeners = [*config.server.listeners, *config.worker.worker_listeners]
+    with_client: set[str] = set()
+    without: set[str] = set()
+    for listener in listeners:
+        options = listener.http_options
+        if listener.type != "http" or options is None:
+            continue
+        names = {name for res in options.resources for name in res.names}
+        (with_client if "client" in names else without).add(listener.get_site_tag())
+    return frozenset(without - with_client)

@@ -56,6 +56,7 @@ class GroupRegModule:
             hs.clock(api),
             all_routes(self.services),
             self.services.governance.authoriser,
+            hs.listeners_without_client(api),
         )
         api.register_web_resource(PREFIX, self.router)
         schedule(api, composition.jobs)

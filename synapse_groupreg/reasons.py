@@ -38,6 +38,8 @@ class Reason(str, enum.Enum):
     ENCRYPTION_FORBIDDEN = "ENCRYPTION_FORBIDDEN"
     FEDERATION_FORBIDDEN = "FEDERATION_FORBIDDEN"
     REGISTRATION_CODE_PROTECTED = "REGISTRATION_CODE_PROTECTED"
+    #: A move or category change no member could publish: nothing changed.
+    ROOM_STATE_UNWRITABLE = "ROOM_STATE_UNWRITABLE"
     ROOM_INFO_REQUIRED = "ROOM_INFO_REQUIRED"
     MODULE_UNAVAILABLE = "MODULE_UNAVAILABLE"
     CREDIT_TOO_LOW = "CREDIT_TOO_LOW"
@@ -105,12 +107,17 @@ _MESSAGES: Mapping[Reason, tuple[str, str]] = {
         "您的群管理权限已被暂停，至 {until} 恢复。",
         "Your group admin rights are suspended until {until}.",
     ),
+    Reason.ROOM_STATE_UNWRITABLE: (
+        "群内没有可以更新登记信息的成员，本次更改未生效（登记与群状态保持一致）。",
+        "Nobody in the group can update its registration in the room's state,"
+        " so nothing was changed (the registry and the room stay in step).",
+    ),
     Reason.CREATION_REVOKED: (
         "您的建群资格已被取消。",
         "Your right to create groups has been revoked.",
     ),
     Reason.BLACKLISTED: (
-        "{target} 已被列入黑名单。",
+        "{target}已被列入黑名单。",
         "{target} is on the blacklist.",
     ),
     Reason.ENCRYPTION_FORBIDDEN: (

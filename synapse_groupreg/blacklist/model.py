@@ -42,7 +42,8 @@ def format_id(entry_id: int) -> str:
 
 def parse_id(text: str) -> int | None:
     digits = text[1:] if text[:1] in ("B", "b") else text
-    return int(digits) if digits.isdigit() and len(digits) < 19 else None
+    ok = digits.isascii() and digits.isdigit() and len(digits) < 19
+    return int(digits) if ok else None
 
 
 def is_glob(target: str) -> bool:
@@ -232,11 +233,11 @@ def refusal_for(listed: Listed, who: str) -> Refusal:
         ("self", USER): ("您的账号", "Your account"),
         ("self", PERSON): ("您的账号", "Your account"),
         ("invitee", USER): (
-            f"被邀请的用户 {listed.target}",
+            f"被邀请的用户“{listed.target}”",
             f"The invited user {listed.target}",
         ),
         ("invitee", PERSON): (
-            f"被邀请的用户 {listed.target}",
+            f"被邀请的用户“{listed.target}”",
             f"The invited user {listed.target}",
         ),
         ("room", ROOM): ("该群组", "This group"),
@@ -245,9 +246,9 @@ def refusal_for(listed: Listed, who: str) -> Refusal:
     if listed.kind == SERVER:
         server = listed.target
         target = (
-            (f"您所在的服务器 {server}", f"Your server {server}")
+            (f"您所在的服务器“{server}”", f"Your server {server}")
             if who == "self"
-            else (f"服务器 {server}", f"The server {server}")
+            else (f"服务器“{server}”", f"The server {server}")
         )
     else:
         target = names.get((who, listed.kind), ("该对象", "This target"))

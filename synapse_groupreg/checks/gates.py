@@ -13,6 +13,10 @@ Which stage carries which action (Synapse 1.163):
   (`user_may_join_room`). Synapse skips these for server admins; the gate
   exempts them from `send` as well, so the rule is the same for every
   action.
+- a knock is a way in too, gated as `join`: Synapse asks no spam checker
+  about knocks (`RoomMemberHandler.update_membership_locked` calls
+  `user_may_join_room` for joins only, synapse/handlers/room_member.py),
+  so the gate judges a local user's own knock event at the member stage.
 
 Direct chats are rooms like any other and take the same gates. The notice
 bot is exempt (the dispatcher lets it through), and so is a user's join to
@@ -111,6 +115,11 @@ class ActionGate:
     async def _join(self, facts: JoinFacts) -> Refusal | None:
         return await self._decide(facts.user_id, Action.JOIN, facts.room_id)
 
+    async def _knock(self, facts: EventFacts) -> Refusal | None:
+        if facts.membership != "knock" or facts.state_key != facts.sender:
+            return None
+        return await self._decide(facts.sender, Action.JOIN)
+
     def rules(self) -> Contribution:
         """The gate's rule at the stage of each configured action."""
         by_action = {
@@ -128,4 +137,11 @@ class ActionGate:
                     decide,  # type: ignore[arg-type]
                 )
                 contribution.setdefault(stage, []).append(rule)
+        if Action.JOIN in self._actions:
+            knock: Rule[object] = Rule(
+                f"{self._check}.knock",
+                self._check,
+                self._knock,  # type: ignore[arg-type]
+            )
+            contribution.setdefault(Stage.MEMBER, []).append(knock)
         return contribution

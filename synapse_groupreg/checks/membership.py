@@ -57,6 +57,10 @@ class Membership:
         for a member already seated over federation, keep it."""
         membership = facts.membership
         target = facts.state_key
+        if membership == "knock" and target == facts.sender and not facts.seated:
+            # A knock takes no seat, but it asks for one: judged as the join
+            # it asks for (class, identity, cap), without reserving.
+            return await self._judge(facts, target, "join", reserve=False)
         if membership not in SEATED or target is None:
             return None
         state = await facts.state()

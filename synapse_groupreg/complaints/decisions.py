@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 #: A decision claim or a notice claim older than this belongs to a process
 #: that died while holding it; another may take over.
 CLAIM_STALE_MS = 5 * 60_000
+#: The background retry leaves a decision's own notices this long to the
+#: decision, which delivers them at once and answers whom it reached.
+OWN_DELIVERY_MS = 10_000
 #: Failed deliveries of an outcome notice before the module gives up (the
 #: case's `notices` show it to admins).
 MAX_NOTICE_ATTEMPTS = 5
@@ -316,7 +319,11 @@ class DecisionDesk:
         reached and who could not be."""
         now = self._now_ms()
         due = await self._notices.notices_due(
-            MAX_NOTICE_ATTEMPTS, now - CLAIM_STALE_MS, 50, case_id
+            MAX_NOTICE_ATTEMPTS,
+            now - CLAIM_STALE_MS,
+            50,
+            case_id,
+            created_before_ms=None if case_id is not None else now - OWN_DELIVERY_MS,
         )
         sent: list[str] = []
         failed: list[str] = []

@@ -62,7 +62,8 @@ def format_case_id(case_id: int) -> str:
 def parse_case_id(text: str) -> int | None:
     """17 from `C17` (or `17`); None if it is no case id."""
     digits = text[1:] if text[:1] in ("C", "c") else text
-    return int(digits) if digits.isdigit() and len(digits) < 19 else None
+    ok = digits.isascii() and digits.isdigit() and len(digits) < 19
+    return int(digits) if ok else None
 
 
 # -- the state machine ---------------------------------------------------------

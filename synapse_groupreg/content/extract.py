@@ -6,11 +6,13 @@ which names the place in refusals ("in the group name") and in records.
 
 Scanned: message `body` and `formatted_body` (HTML reduced to text), media
 captions and `filename`, the same inside an edit's `m.new_content`, poll
-questions and answers, stickers; room name and topic; the local part of
-room aliases; a member's own display name. Not scanned, on purpose: reasons
-given for kicks, bans and redactions (moderators quote what they remove),
-URLs and media identifiers (their random letters would match English words),
-and encrypted events (the server cannot read them; see docs/content-filter.md).
+questions and answers, stickers, reaction keys (`m.annotation`); room name
+and topic; the local part of room aliases; a member's own display name;
+the `reason` of every membership event (join, leave, knock, invite, kick,
+ban, unban: the room shows it). Not scanned, on purpose: reasons given for
+redactions (moderators quote what they remove), URLs and media identifiers
+(their random letters would match English words), and encrypted events
+(the server cannot read them; see docs/content-filter.md).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ ROOM_NAME: Final = "room_name"
 TOPIC: Final = "topic"
 ALIAS: Final = "alias"
 DISPLAYNAME: Final = "displayname"
+REASON: Final = "reason"
+REACTION: Final = "reaction"
 
 #: Where the text was, as the user reads it (zh-Hans, en).
 FIELD_LABELS: Final[Mapping[str, tuple[str, str]]] = {
@@ -44,6 +48,8 @@ FIELD_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     TOPIC: ("群主题", "the group topic"),
     ALIAS: ("群地址", "the group address"),
     DISPLAYNAME: ("显示名称", "the display name"),
+    REASON: ("理由", "the reason"),
+    REACTION: ("回应", "the reaction"),
 }
 
 _POLL_TYPES = frozenset({"m.poll.start", "org.matrix.msc3381.poll.start"})
@@ -62,6 +68,10 @@ def message_texts(event_type: str, content: Mapping[str, Any]) -> list[Text]:
         _message_fields(new_content, texts)
     if event_type in _POLL_TYPES:
         texts.extend((POLL, t) for t in _poll_texts(content))
+    if event_type == events.REACTION:
+        relation = content.get("m.relates_to")
+        if isinstance(relation, Mapping) and relation.get("rel_type") == "m.annotation":
+            texts.extend(_strings(REACTION, [relation.get("key")]))
     return texts
 
 
@@ -129,10 +139,14 @@ def state_texts(
         return _strings(
             ALIAS, [alias_localpart(a) for a in aliases if isinstance(a, str)]
         )
-    if event_type == events.MEMBER and state_key == sender:
-        # Only a member's own event: an invite carries the invitee's name,
-        # which the inviter did not write.
-        return _strings(DISPLAYNAME, [content.get("displayname")])
+    if event_type == events.MEMBER:
+        # The reason is the sender's own words, shown in the room. The
+        # display name only in a member's own event: an invite carries the
+        # invitee's name, which the inviter did not write.
+        reason = _strings(REASON, [content.get("reason")])
+        if state_key != sender:
+            return reason
+        return _strings(DISPLAYNAME, [content.get("displayname")]) + reason
     return []
 
 

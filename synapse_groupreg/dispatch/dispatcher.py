@@ -25,6 +25,7 @@ Synapse facts relied on (1.163, synapse/module_api/callbacks/):
 
 from __future__ import annotations
 
+import collections
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
@@ -146,6 +147,10 @@ class Dispatcher:
         self._api = api
         self._book = book
         self._reactions = reactions
+        self._pending: collections.deque[Callable[[], Awaitable[EventFacts]]] = (
+            collections.deque()
+        )
+        self._draining = False
         self._guard = guard
         self._enforcement = enforcement
         self._language = language
@@ -332,11 +337,54 @@ class Dispatcher:
 
     async def on_new_event(self, event: EventBase, state: StateMap) -> None:
         """Synapse's own path: it hands over the room's current state."""
-        await self.event_persisted(self._event(event, state))
+        facts = self._event(event, state)
 
-    async def event_persisted_fast(self, event: EventBase) -> None:
+        async def ready() -> EventFacts:
+            return facts
+
+        self._enqueue(ready)
+
+    def event_persisted_fast(self, load: Callable[[], Awaitable[EventBase]]) -> None:
         """The fast path (hs.py): no state; reactions read it if they must."""
-        await self.event_persisted(self._event(event))
+
+        async def facts() -> EventFacts:
+            return self._event(await load())
+
+        self._enqueue(facts)
+
+    def _enqueue(self, facts: Callable[[], Awaitable[EventFacts]]) -> None:
+        """Queue a stored event's reactions and return at once.
+
+        Synapse calls `on_new_event` inside `_notify`, which it starts with
+        `run_in_background` in the log context of whatever created the
+        event (a request, or one of our own background jobs) and does not
+        wait for (synapse/handlers/message.py, `handle_new_client_event`;
+        synapse/notifier.py, `notify_new_room_events`). Reactions awaited
+        there outlive that context, and Synapse logs "Re-starting finished
+        log context" and "Called stop on logcontext ... without recording a
+        start rusage" for each step. So reactions run in a background
+        process of their own, one event after another in the order stored.
+        """
+        self._pending.append(facts)
+        if self._draining:
+            return
+        self._draining = True
+        self._api.run_as_background_process(
+            "groupreg_new_events", self._drain, bg_start_span=False
+        )
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                load = self._pending.popleft()
+                try:
+                    facts = await load()
+                except Exception:
+                    logger.exception("groupreg: reading a stored event failed")
+                    continue
+                await self.event_persisted(facts)
+        finally:
+            self._draining = False
 
     async def event_persisted(self, facts: EventFacts) -> None:
         """An event was stored (also from the fast path in hs.py, which

@@ -3,17 +3,17 @@
 Synapse lets a module mount web resources only in `__init__`, and paths
 under `/_synapse/admin` are not reachable for modules, so everything lives
 under `/_synapse/client/groupreg/` and one leaf resource routes by method and
-path. Resources are mounted on every listener, federation included, so each
-route authenticates in the handler: `user` routes need an access token,
-admin routes name the module role they need (401 without a token, 403
-`ROLE_REQUIRED` for a caller without the role; see `http/access.py`).
+path. Synapse mounts them on every listener, federation included; the
+router answers 404 on a listener without the `client` resource
+(`hs.listeners_without_client`). Each route authenticates in the handler:
+`user` routes need an access token, admin routes name the module role
+they need (401 without a token, 403 `ROLE_REQUIRED` for a caller
+without the role; see `http/access.py`).
 """
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,6 +26,7 @@ from synapse.module_api import DirectServeJsonResource
 
 from synapse_groupreg.config import Language
 from synapse_groupreg.governance.roles import Role, RolePolicy
+from synapse_groupreg.http import parse
 from synapse_groupreg.http.access import Authoriser
 from synapse_groupreg.reasons import REASON_FIELD
 
@@ -38,6 +39,8 @@ PREFIX = "/_synapse/client/groupreg"
 #: The default and the largest page size, as in Synapse's admin API.
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+#: The largest `from`: any offset plus a page stays within 64 bits.
+MAX_FROM = 2**62
 
 #: Who may call a route: anyone, any signed-in user, or holders of a role.
 Access = Literal["public", "user"] | Role
@@ -68,47 +71,63 @@ class Request:
         return self.caller.user_id
 
     def query(self, name: str) -> str | None:
+        """A query value: UTF-8 text without NUL or surrogates, or 400."""
         values = self.raw.args.get(name.encode("ascii"))
-        return values[0].decode("utf-8") if values else None
+        return parse.decode_text(name, values[0]) if values else None
 
     def query_int(
-        self, name: str, default: int, minimum: int = 0, maximum: int | None = None
+        self,
+        name: str,
+        default: int,
+        minimum: int = 0,
+        maximum: int = parse.INT64_MAX,
     ) -> int:
         text = self.query(name)
         if text is None:
             return default
-        try:
-            value = int(text)
-        except ValueError:
-            raise invalid_param(name, f"'{name}' must be an integer") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            upper = f" and {maximum}" if maximum is not None else ""
-            bound = f"between {minimum}{upper}" if upper else f"at least {minimum}"
-            raise invalid_param(name, f"'{name}' must be {bound}")
-        return value
+        return parse.parse_int(name, text.strip(), minimum, maximum)
 
     def page(self) -> tuple[int, int]:
         """`from` and `limit` of a list request."""
         return (
-            self.query_int("from", 0),
+            self.query_int("from", 0, maximum=MAX_FROM),
             self.query_int("limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT),
         )
+
+    def header(self, name: str) -> str | None:
+        """A request header as text (its first value), or 400 naming it when
+        it is not UTF-8 (Twisted's own decoding raises there)."""
+        values = self.raw.requestHeaders.getRawHeaders(name.encode("ascii"))
+        return parse.decode_text(name, values[0]) if values else None
+
+    def path_id(self, name: str, prefix: str = "") -> int:
+        """A record id in the path (`17`, or `S17` with the prefix), or 400."""
+        return parse.parse_id(name, self.params[name], prefix)
 
     def body_bytes(self) -> bytes:
         return self.raw.content.read() if self.raw.content else b""
 
-    def json(self) -> Body:
-        """The JSON object in the body, or 400 M_NOT_JSON / M_BAD_JSON."""
+    def form(self) -> dict[str, str]:
+        """The fields of an HTML form post, read from the body only (never
+        the query string, which Synapse's access log records)."""
+        if self.raw.content is not None:
+            self.raw.content.seek(0)
+        return parse.read_form(self.body_bytes())
+
+    def upload(self) -> bytes:
+        """An uploaded file's bytes: UTF-8 text without NUL, or 400."""
         raw = self.body_bytes()
-        try:
-            value = json.loads(raw.decode("utf-8")) if raw.strip() else {}
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise SynapseError(
-                400, "The body is not valid JSON", Codes.NOT_JSON
-            ) from None
-        if not isinstance(value, dict):
-            raise SynapseError(400, "The body must be a JSON object", Codes.BAD_JSON)
-        return Body(value)
+        parse.decode_text("body", raw)
+        return raw
+
+    def json_value(self, max_bytes: int = parse.MAX_JSON_BYTES) -> Any:
+        """Any JSON value in the body (an upload), bounded as `json()`."""
+        return parse.read_json_value(self.body_bytes(), max_bytes)
+
+    def json(self) -> Body:
+        """The JSON object in the body, or 400 M_NOT_JSON / M_BAD_JSON
+        (`parse.read_json`: size, depth, text and integers bounded)."""
+        return Body(parse.read_json(self.body_bytes()))
 
 
 def invalid_param(field: str, message: str, reason: str | None = None) -> SynapseError:
@@ -239,12 +258,17 @@ class HtmlPage:
 
     code: int
     html: str
+    #: The nonce of the page's one inline script, if it has one.
+    script_nonce: str | None = None
 
     def response(self) -> tuple[int, RawBody]:
         body = self.html.encode("utf-8")
-        return self.code, RawBody(
-            body, "text/html; charset=utf-8", headers=_PAGE_HEADERS
-        )
+        headers = dict(_PAGE_HEADERS)
+        if self.script_nonce is not None:
+            headers[b"Content-Security-Policy"] += (
+                b" script-src 'nonce-%s'" % self.script_nonce.encode("ascii")
+            )
+        return self.code, RawBody(body, "text/html; charset=utf-8", headers=headers)
 
 
 #: Headers of every page: it may carry a one-time token in its URL and
@@ -256,7 +280,7 @@ _PAGE_HEADERS = {
     b"X-Content-Type-Options": b"nosniff",
     b"Content-Security-Policy": (
         b"default-src 'none'; style-src 'unsafe-inline'; form-action 'self';"
-        b" frame-ancestors 'none'"
+        b" frame-ancestors 'none';"
     ),
 }
 
@@ -296,17 +320,24 @@ class Router(DirectServeJsonResource):
         clock: Clock,
         routes: Sequence[Route],
         authoriser: Authoriser | None = None,
+        refused_sites: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(clock=clock)
         self._api = api
+        #: Listeners (site tags) without the `client` resource: every
+        #: route answers 404 there, as if the module were not mounted.
+        self._refused_sites = refused_sites
         self.routes = list(routes)
         self._authoriser = authoriser or Authoriser(RolePolicy(None), Language.EN)
 
     async def _async_render(self, request: SynapseRequest) -> tuple[int, Any]:
-        method = request.method.decode("ascii")
+        if getattr(request.site, "site_tag", None) in self._refused_sites:
+            raise SynapseError(404, "Unrecognized request", Codes.UNRECOGNIZED)
+        method = request.method.decode("ascii", "replace")
         if method == "HEAD":
             method = "GET"
-        path = request.path.decode("ascii")
+        # A path that is not ASCII matches no route (they are all ASCII).
+        path = request.path.decode("ascii", "replace")
         path_matched = False
         for route in self.routes:
             match = route.regex.match(path)
@@ -316,7 +347,9 @@ class Router(DirectServeJsonResource):
             if route.method != method:
                 continue
             caller = await self._authenticate(request, route.access, path)
-            params = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
+            params = {
+                k: parse.decode_path_param(k, v) for k, v in match.groupdict().items()
+            }
             answer = await route.handler(Request(caller, params, request))
             return answer.response() if isinstance(answer, HtmlPage) else answer
         if path_matched:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from synapse_groupreg.blacklist.model import KINDS, InvalidEntry, parse_id
-from synapse_groupreg.config import parse_duration_ms
+from synapse_groupreg.blacklist.model import KINDS, InvalidEntry
 from synapse_groupreg.governance.roles import Role
+from synapse_groupreg.http import parse
 from synapse_groupreg.http.base import Request, Route, invalid_param, not_found, paged
 from synapse_groupreg.http.sanctions import duration_field
 from synapse_groupreg.services import Services
@@ -53,11 +53,7 @@ class BlacklistApi:
         return 200, {**entry, "created": created}
 
     def _entry_id(self, request: Request) -> int:
-        text = request.params["entry_id"]
-        entry_id = parse_id(text)
-        if entry_id is None:
-            raise invalid_param("entry_id", f"'{text}' is not an entry id (B5)")
-        return entry_id
+        return request.path_id("entry_id", "B")
 
     async def one(self, request: Request) -> Answer:
         entry_id = self._entry_id(request)
@@ -93,10 +89,9 @@ class BlacklistApi:
         within = request.query("expiring_within")
         expiring_before = None
         if within is not None:
-            try:
-                expiring_before = self._s.blacklist.now_ms() + parse_duration_ms(within)
-            except ValueError as e:
-                raise invalid_param("expiring_within", str(e)) from None
+            expiring_before = self._s.blacklist.now_ms() + parse.parse_duration(
+                "expiring_within", within
+            )
         where = EntryFilter(
             kind=kind,
             target=request.query("target"),

@@ -29,8 +29,8 @@ from synapse_groupreg.complaints.model import (
     format_case_id,
 )
 from synapse_groupreg.complaints.service import ComplaintService
-from synapse_groupreg.config._reader import parse_duration_ms
 from synapse_groupreg.governance.roles import Role
+from synapse_groupreg.http import parse
 from synapse_groupreg.http.base import (
     Body,
     Request,
@@ -96,10 +96,7 @@ def _intake_answer(result: IntakeResult) -> Answer:
 def _duration(value: object, field: str) -> int:
     if not isinstance(value, str):
         raise invalid_param(field, f"'{field}' must be a duration such as '24h'")
-    try:
-        return parse_duration_ms(value)
-    except ValueError as e:
-        raise invalid_param(field, f"'{field}': {e}") from None
+    return parse.parse_duration(field, value)
 
 
 def parse_sanctions(value: object) -> list[SanctionSpec]:

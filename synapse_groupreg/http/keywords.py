@@ -171,7 +171,7 @@ class KeywordsApi:
         """A list file in the body (text/plain, UTF-8, one entry a line).
         `?list=words|exceptions` (default words), `?mode=append|replace`
         (default append). Bad lines are reported by number; the rest is stored."""
-        content_type = request.raw.getHeader("Content-Type") or ""
+        content_type = request.header("Content-Type") or ""
         if content_type.split(";")[0].strip().lower() != "text/plain":
             raise invalid_param(
                 "Content-Type",
@@ -190,7 +190,7 @@ class KeywordsApi:
                 request.user_id,
                 name,
                 _KINDS[kind_name],
-                request.body_bytes(),
+                request.body_bytes(),  # per-line UTF-8, reported by line (C4)
                 replace=mode == "replace",
             )
         except ListError as e:

@@ -85,12 +85,7 @@ class RevealsApi:
         return governance.reveals
 
     def _request_id(self, request: Request) -> int:
-        try:
-            return int(request.params["request_id"])
-        except ValueError:
-            raise invalid_param(
-                "request_id", "'request_id' must be an integer"
-            ) from None
+        return request.path_id("request_id")
 
     def to_json(self, outcome: Outcome) -> JsonDict:
         return request_json(self._service(), outcome)

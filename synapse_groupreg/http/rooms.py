@@ -27,7 +27,7 @@ from synapse_groupreg.reasons import Reason, Refusal, to_synapse_error
 from synapse_groupreg.rooms import codes
 from synapse_groupreg.rooms.accountability import MEMBER, Accountability
 from synapse_groupreg.rooms.classes import InvalidField
-from synapse_groupreg.rooms.moves import MoveOutcome
+from synapse_groupreg.rooms.moves import MoveOutcome, Unpublished
 from synapse_groupreg.services import Services
 from synapse_groupreg.store.class_requests import ClassRequest
 from synapse_groupreg.store.rooms import ACTIVE, RegistrySearch, RoomRow
@@ -83,6 +83,16 @@ class RoomsApi:
         except Exception:
             logger.exception("could not audit a refusal of %s", actor)
         return to_synapse_error(refusal, self._s.config.language)
+
+    async def _not_suspended(self, actor: str, room_id: str) -> None:
+        """D3: a suspended admin's admin acts through this API are refused
+        as their admin events are."""
+        refusal = await self._s.sanctions.admin_act_refusal(actor)
+        if refusal is not None:
+            raise await self._refuse(actor, room_id, refusal)
+
+    async def _unpublished(self, actor: str, room_id: str) -> SynapseError:
+        return await self._refuse(actor, room_id, Refusal(Reason.ROOM_STATE_UNWRITABLE))
 
     async def _registered(self, room_id: str) -> RoomRow:
         room = await self._s.rooms.room(room_id)
@@ -143,6 +153,7 @@ class RoomsApi:
             raise SynapseError(
                 403, "Only the group's creator may ask to move it", Codes.FORBIDDEN
             )
+        await self._not_suspended(request.user_id, room.room_id)
         if room.room_class == DIRECT:
             raise invalid_param("class", "a direct chat has no class to move")
         if room.status != ACTIVE:
@@ -156,6 +167,8 @@ class RoomsApi:
             )
         except InvalidField as e:
             raise self._invalid(e) from None
+        except Unpublished:
+            raise await self._unpublished(request.user_id, room.room_id) from None
         if isinstance(outcome, Refusal):
             raise await self._refuse(request.user_id, room.room_id, outcome)
         return await self._outcome(outcome)
@@ -180,6 +193,8 @@ class RoomsApi:
             )
         except InvalidField as e:
             raise self._invalid(e) from None
+        except Unpublished:
+            raise await self._unpublished(request.user_id, room.room_id) from None
         if isinstance(outcome, Refusal):
             raise await self._refuse(request.user_id, room.room_id, outcome)
         return await self._outcome(outcome)
@@ -191,12 +206,11 @@ class RoomsApi:
                 "status": outcome.request.status,
                 "request": outcome.request.to_json(),
             }
-        sender = await self._s.matrix.publish(outcome.room)
-        published = sender is not None
+        # The move published the room's state, or did not happen (B4).
         return 200, {
             "status": "moved",
             "room": outcome.room.to_json(),
-            "state_updated": published,
+            "state_updated": True,
         }
 
     async def set_category(self, request: Request) -> tuple[int, JsonDict]:
@@ -212,13 +226,14 @@ class RoomsApi:
                 "Only the group's creator or an admin may set its category",
                 Codes.FORBIDDEN,
             )
+        await self._not_suspended(request.user_id, room.room_id)
         try:
             updated = await self._s.moves.set_category(room, category, request.user_id)
         except InvalidField as e:
             raise self._invalid(e) from None
-        sender = await self._s.matrix.publish(updated)
-        published = sender is not None
-        return 200, {"room": updated.to_json(), "state_updated": published}
+        except Unpublished:
+            raise await self._unpublished(request.user_id, room.room_id) from None
+        return 200, {"room": updated.to_json(), "state_updated": True}
 
     # -- admin API ------------------------------------------------------------
 
@@ -293,12 +308,7 @@ class RoomsApi:
 
     async def decide_request(self, request: Request) -> tuple[int, JsonDict]:
         """B2: approve (and move the room) or reject a queued move."""
-        try:
-            request_id = int(request.params["request_id"])
-        except ValueError:
-            raise invalid_param(
-                "request_id", "'request_id' must be an integer"
-            ) from None
+        request_id = request.path_id("request_id")
         body = request.json()
         decision = body.required_string("decision", ("approve", "reject"))
         note = body.string("note", required=False)
@@ -306,9 +316,12 @@ class RoomsApi:
         if queued is None:
             raise not_found("Class request")
         encrypted = await self._s.matrix.encrypted(queued.room_id)
-        outcome = await self._s.moves.decide(
-            queued, decision == "approve", request.user_id, note, encrypted
-        )
+        try:
+            outcome = await self._s.moves.decide(
+                queued, decision == "approve", request.user_id, note, encrypted
+            )
+        except Unpublished:
+            raise await self._unpublished(request.user_id, queued.room_id) from None
         if outcome is None:
             raise SynapseError(
                 409, "The request is no longer pending", Codes.INVALID_PARAM
@@ -317,10 +330,8 @@ class RoomsApi:
             raise await self._refuse(request.user_id, queued.room_id, outcome)
         if not outcome.moved:
             return 200, {"status": "rejected"}
-        sender = await self._s.matrix.publish(outcome.room)
-        published = sender is not None
         return 200, {
             "status": "approved",
             "room": outcome.room.to_json(),
-            "state_updated": published,
+            "state_updated": True,
         }

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from synapse_groupreg.config import parse_duration_ms
 from synapse_groupreg.config.sanctions import ROOM_ACTIONS, USER_ACTIONS
 from synapse_groupreg.governance.roles import Role
+from synapse_groupreg.http import parse
 from synapse_groupreg.http.base import (
     Body,
     Request,
@@ -27,7 +27,6 @@ from synapse_groupreg.sanctions.model import (
     InvalidSanction,
     Sanction,
     SanctionOrder,
-    parse_id,
 )
 from synapse_groupreg.services import Services
 from synapse_groupreg.store.sanctions import SanctionFilter
@@ -40,10 +39,7 @@ def duration_field(body: Body, field: str) -> int | None:
     text = body.string(field, required=False)
     if text is None:
         return None
-    try:
-        value = parse_duration_ms(text)
-    except ValueError as e:
-        raise invalid_param(field, f"'{field}': {e}") from None
+    value = parse.parse_duration(field, text)
     if value <= 0:
         raise invalid_param(field, f"'{field}' must be longer than 0")
     return value
@@ -173,11 +169,7 @@ class SanctionsApi:
     # -- reading ----------------------------------------------------------------
 
     def _sanction_id(self, request: Request) -> int:
-        text = request.params["sanction_id"]
-        sanction_id = parse_id(text)
-        if sanction_id is None:
-            raise invalid_param("sanction_id", f"'{text}' is not a sanction id (S17)")
-        return sanction_id
+        return request.path_id("sanction_id", "S")
 
     async def one(self, request: Request) -> Answer:
         sanction_id = self._sanction_id(request)

@@ -1,14 +1,22 @@
-"""The self-service verification page (A3 b), `/v1/verify?token=...`.
+"""The self-service verification page (A3 b, A5), `/v1/verify#token=...`.
 
 Public (the one-time token is the credential: Element opens the link in a
-browser that has no Matrix access token). GET shows the form, POST takes
-the submission. Pages are zh-Hans or en (`?lang=`, else the server's
-language); the templates are files in `synapse_groupreg/templates/`.
+browser that has no Matrix access token). The token is in the URL's
+fragment, which browsers never send, so it reaches no access log (Synapse
+logs every request's URI with its query string, synapse/http/site.py
+`_finished_processing`). GET serves a page whose script takes the token
+from the fragment, removes it from the address bar and posts it
+(`step=open`); opening spends the link's token and gives the form a token
+of its own (`SelfService.bind`: whoever opens the link first holds it).
+The form posts its fields (`step=submit`) in the body; the query string
+is never read but for `lang`. Pages are zh-Hans or en (`lang`, else the
+server's language); the templates are files in `synapse_groupreg/templates/`.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 
 from synapse_groupreg.config import Language
@@ -50,6 +58,11 @@ _TEXTS: Mapping[str, tuple[str, str]] = {
         " verify my identity (PIPL).",
     ),
     "submit": ("提交验证", "Verify"),
+    "opening": ("正在打开验证页面……", "Opening the verification page…"),
+    "noscript": (
+        "请在浏览器中启用 JavaScript 后重新打开验证链接。",
+        "Turn on JavaScript in your browser and open the verification link again.",
+    ),
     "need_consent": (
         "请勾选同意后再提交。",
         "Please tick the consent box to continue.",
@@ -159,8 +172,8 @@ class VerifyPage:
             Route("POST", "/v1/verify", "public", self.submit),
         ]
 
-    def _language(self, request: Request) -> Language:
-        asked = request.query("lang")
+    def _language(self, request: Request, form: Mapping[str, str] = {}) -> Language:
+        asked = form.get("lang") or request.query("lang")
         for language in (Language.ZH_HANS, Language.EN):
             if asked == language.value:
                 return language
@@ -216,13 +229,26 @@ class VerifyPage:
         return self._s.selfservice
 
     async def show(self, request: Request) -> HtmlPage:
+        """The page that posts the fragment's token (no token in the URL)."""
         language = self._language(request)
         selfservice = self._selfservice()
-        token = request.query("token") or ""
         if selfservice is None or not selfservice.config.enabled:
             return self._link_problem(language, LinkProblem("unknown"))
+        nonce = secrets.token_urlsafe(16)
+        html = self._env.get_template("verify_open.html").render(
+            lang=self._lang(language), t=self._texts(language), nonce=nonce
+        )
+        return HtmlPage(200, html, script_nonce=nonce)
+
+    @staticmethod
+    def _lang(language: Language) -> str:
+        return language.value if language is not Language.BILINGUAL else "zh-Hans"
+
+    async def _open(
+        self, selfservice: SelfService, language: Language, token: str
+    ) -> HtmlPage:
         try:
-            await selfservice.open(token)
+            form_token = await selfservice.bind(token)
         except LinkProblem as e:
             return self._link_problem(language, e)
         except Exception:
@@ -230,20 +256,23 @@ class VerifyPage:
             return self._result(
                 503, language, "unavailable", "unavailable_heading", "unavailable_text"
             )
-        return self._form(200, language, token)
+        return self._form(200, language, form_token)
 
     async def submit(self, request: Request) -> HtmlPage:
-        language = self._language(request)
+        form = request.form()
+        language = self._language(request, form)
         selfservice = self._selfservice()
         values = {
-            field: request.query(field) or ""
+            field: form.get(field, "")
             for field in ("token", "name", "document_type", "document_number")
         }
         token = values["token"]
         if selfservice is None or not selfservice.config.enabled:
             return self._link_problem(language, LinkProblem("unknown"))
+        if form.get("step") == "open":
+            return await self._open(selfservice, language, token)
         t = self._texts(language)
-        if request.query("consent") != "yes":
+        if form.get("consent") != "yes":
             return self._form(400, language, token, t["need_consent"], values)
         try:
             outcome = await selfservice.submit(

@@ -40,6 +40,13 @@ def parse_csv(text: str) -> list[ImportRow]:
     Raises:
         ImportFormatError: no header, or a required column is missing.
     """
+    try:
+        return _parse_csv(text)
+    except csv.Error as e:  # a field past csv's size limit, a stray NUL
+        raise ImportFormatError(f"the CSV cannot be read: {e}") from None
+
+
+def _parse_csv(text: str) -> list[ImportRow]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in reader.fieldnames or ()]
     missing = [c for c in COLUMNS if c not in header]

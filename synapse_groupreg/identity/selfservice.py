@@ -48,6 +48,8 @@ from synapse_groupreg.store.verification import (
 logger = logging.getLogger(__name__)
 
 VERIFY_PATH = "_synapse/client/groupreg/v1/verify"
+#: How long the page's form stays usable once its link was opened.
+FORM_LIFETIME_MS = 30 * 60 * 1000
 
 #: Sends the provider's request, answers its verdict.
 AskProvider = Callable[[ProviderRequest], Awaitable[Verdict]]
@@ -204,12 +206,32 @@ class SelfService:
                 0,
             )
         )
+        # The token travels in the fragment, which browsers never send: no
+        # access log or proxy sees it; the page posts it (http/verify.py).
         url = (
-            self._baseurl + VERIFY_PATH + "?" + urllib.parse.urlencode({"token": token})
+            self._baseurl + VERIFY_PATH + "#" + urllib.parse.urlencode({"token": token})
         )
         hours = max(1, self.config.link_lifetime_ms // 3_600_000)
         await self._send_dm(user_id, localise(text(url, hours), self._language))
         await self._audit.record(SYSTEM, action, user_id, {})
+
+    async def bind(self, token: str) -> str:
+        """Open the link: its token is spent, and the page gets a token of
+        its own for the form, valid `FORM_LIFETIME_MS` (at most until the
+        link would have expired). Whoever opens the link first holds it.
+
+        Raises:
+            LinkProblem: unknown, expired or used.
+        """
+        link = await self.open(token)
+        form_token = secrets.token_urlsafe(32)
+        now = self._now_ms()
+        expires = min(link.expires_ts, now + FORM_LIFETIME_MS)
+        if not await self._store.rebind_link(
+            link.token_hash, token_hash(form_token), expires, now
+        ):
+            raise LinkProblem("used")
+        return form_token
 
     async def open(self, token: str) -> LinkRow:
         """The link behind a token, if it can still be used.

@@ -7,7 +7,8 @@ queues the request for a server admin, whose approval re-checks the fit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 
 import attrs
 
@@ -19,6 +20,17 @@ from synapse_groupreg.rooms.classes import InvalidField
 from synapse_groupreg.rooms.registry import RoomRegistry
 from synapse_groupreg.store.class_requests import ClassRequest, ClassRequestStore
 from synapse_groupreg.store.rooms import ACTIVE, RoomRow, RoomStore
+
+logger = logging.getLogger(__name__)
+
+
+class Unpublished(Exception):
+    """No member could publish the changed `org.groupreg.room`; the
+    registry was put back, so nothing changed."""
+
+    def __init__(self, room_id: str) -> None:
+        super().__init__(room_id)
+        self.room_id = room_id
 
 
 @attrs.frozen(slots=True)
@@ -39,8 +51,10 @@ class ClassMoves:
         requests: ClassRequestStore,
         audit: AuditLog,
         now_ms: Callable[[], int],
+        publish: Callable[[RoomRow], Awaitable[str | None]],
     ) -> None:
         self.config = config
+        self._publish = publish
         self._registry = registry
         self._store = rooms
         self._requests = requests
@@ -186,18 +200,22 @@ class ClassMoves:
             request.request_id, status, admin, note, self._now_ms()
         ):
             return None
+        moved = room
+        if approve:
+            try:
+                moved = await self._move(
+                    room, request.to_class, request.category, admin, request.request_id
+                )
+            except Unpublished:
+                await self._requests.reopen_request(request.request_id)
+                raise
         await self._audit.record(
             admin,
             f"room.class_request_{status}",
             room.room_id,
             {"request_id": request.request_id, "note": note},
         )
-        if not approve:
-            return MoveOutcome(False, room, request)
-        moved = await self._move(
-            room, request.to_class, request.category, admin, request.request_id
-        )
-        return MoveOutcome(True, moved, request)
+        return MoveOutcome(approve, moved, request)
 
     async def set_category(self, room: RoomRow, category: str, actor: str) -> RoomRow:
         """B6: declare the group's category (one of its class's).
@@ -209,14 +227,37 @@ class ClassMoves:
         if room_class is None:
             raise InvalidField("category", "direct chats have no category")
         classes.check_category(room_class, category, "category")
-        await self._store.set_class(room.room_id, room.room_class, category)
+        changed = await self._change(room, room.room_class, category)
         await self._audit.record(
             actor,
             "room.category_changed",
             room.room_id,
             {"from": room.category, "to": category},
         )
-        return attrs.evolve(room, category=category)
+        return changed
+
+    async def _change(
+        self, room: RoomRow, to_class: str, category: str | None
+    ) -> RoomRow:
+        """Change the registry and publish the room's `org.groupreg.room`
+        together or not at all: the state may only say what the registry
+        says (B4), so the registry changes first and is put back when no
+        member can publish it.
+
+        Raises:
+            Unpublished: nobody could publish it; the registry is as it was.
+        """
+        await self._store.set_class(room.room_id, to_class, category)
+        changed = attrs.evolve(room, room_class=to_class, category=category)
+        try:
+            published = await self._publish(changed) is not None
+        except Exception:
+            logger.exception("publishing %s failed", room.room_id)
+            published = False
+        if not published:
+            await self._store.set_class(room.room_id, room.room_class, room.category)
+            raise Unpublished(room.room_id)
+        return changed
 
     async def _move(
         self,
@@ -226,7 +267,7 @@ class ClassMoves:
         actor: str,
         request_id: int | None,
     ) -> RoomRow:
-        await self._store.set_class(room.room_id, to_class, category)
+        changed = await self._change(room, to_class, category)
         await self._audit.record(
             actor,
             "room.class_changed",
@@ -238,7 +279,7 @@ class ClassMoves:
                 "request_id": request_id,
             },
         )
-        return attrs.evolve(room, room_class=to_class, category=category)
+        return changed
 
     async def requests(
         self, status: str | None, start: int, limit: int

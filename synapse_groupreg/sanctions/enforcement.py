@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from synapse_groupreg.config.credit import CreditBand, CreditConfig
-from synapse_groupreg.events import MEMBER, REDACTION
+from synapse_groupreg.events import MEMBER, REDACTION, ROOM_STATE
 from synapse_groupreg.reasons import Reason, Refusal
 from synapse_groupreg.store.sanctions import SanctionRow
 
@@ -133,7 +133,14 @@ class EventFacts:
 
 def is_admin_action(facts: EventFacts) -> bool:
     """Power-level changes, kicks, bans, redactions of others' events and
-    other state events (D3: what a suspended admin may not do)."""
+    other state events (D3: what a suspended admin may not do).
+
+    `org.groupreg.room` is not one: the registration rule (B4) lets it
+    through only with exactly the registry's facts, so it is the module
+    publishing a change the registry already made (whose own admin acts
+    are refused before the registry changes), not the sender's act."""
+    if facts.event_type == ROOM_STATE:
+        return False
     if facts.event_type == MEMBER:
         # Acting on someone else: kick (leave), ban, unban. Invites are
         # what any member may do and are not an admin right.
@@ -174,6 +181,20 @@ def room_refusal(
     if suspension is not None and suspension.until is not None:
         return Refusal(Reason.ROOM_SUSPENDED, {"until": format_time(suspension.until)})
     return None
+
+
+def suspended_admin(
+    index: SanctionsInForce, user_id: str, now_ms: int, format_time: FormatTime
+) -> Refusal | None:
+    """D3: `ADMIN_SUSPENDED` for an admin act outside Matrix events (the
+    client API's class moves and category changes), None if not suspended."""
+    restriction = index.admin_suspension(user_id, now_ms)
+    if restriction is None:
+        return None
+    return Refusal(
+        Reason.ADMIN_SUSPENDED,
+        {"until": format_time(restriction.until) if restriction.until else "-"},
+    )
 
 
 def admin_refusal(

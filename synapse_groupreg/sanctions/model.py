@@ -54,7 +54,8 @@ def format_id(sanction_id: int) -> str:
 def parse_id(text: str) -> int | None:
     """17 from `S17` (or `17`); None if it is no sanction id."""
     digits = text[1:] if text[:1] in ("S", "s") else text
-    return int(digits) if digits.isdigit() and len(digits) < 19 else None
+    ok = digits.isascii() and digits.isdigit() and len(digits) < 19
+    return int(digits) if ok else None
 
 
 @attrs.frozen(slots=True)

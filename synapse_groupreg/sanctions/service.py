@@ -23,7 +23,8 @@ from synapse_groupreg.config.sanctions import (
 from synapse_groupreg.credit import CreditChange, CreditLedger
 from synapse_groupreg.matrix import MatrixRooms
 from synapse_groupreg.notices import Notices
-from synapse_groupreg.sanctions.enforcement import SanctionsInForce
+from synapse_groupreg.reasons import Refusal
+from synapse_groupreg.sanctions.enforcement import SanctionsInForce, suspended_admin
 from synapse_groupreg.sanctions.model import (
     NEEDS_DURATION,
     NOT_LIFTABLE,
@@ -92,6 +93,13 @@ class SanctionService:
             self._index = SanctionsInForce(rows)
             self._index_rows = rows
         return self._index
+
+    async def admin_act_refusal(self, user_id: str) -> Refusal | None:
+        """D3: `ADMIN_SUSPENDED` if `user_id` may not act as an admin now
+        (for the client API's admin acts; events are judged by the rules)."""
+        return suspended_admin(
+            await self.in_force(), user_id, self._now_ms(), self.statements.time
+        )
 
     # -- apply ------------------------------------------------------------------
 

@@ -168,3 +168,16 @@ class ClassRequestStore:
             return txn.rowcount == 1
 
         return await self._db.run("decide_class_request", txn_fn)
+
+    async def reopen_request(self, request_id: int) -> None:
+        """Put an approved request back to pending (its move could not be
+        published, so nothing changed)."""
+
+        def txn_fn(txn: Cursor) -> None:
+            txn.execute(
+                "UPDATE groupreg_class_requests SET status = ?, decided_by = NULL,"
+                " decided_ts = NULL, note = NULL WHERE request_id = ? AND status = ?",
+                (PENDING, request_id, "approved"),
+            )
+
+        await self._db.run("reopen_class_request", txn_fn)

@@ -19,13 +19,17 @@ class OutcomeNoticeStore:
         stale_before_ms: int,
         limit: int,
         case_id: int | None = None,
+        created_before_ms: int | None = None,
     ) -> list[NoticeDue]:
         """Notices not yet delivered, not being sent (or whose sender died),
-        of one case or of all."""
+        of one case or of all (those made before `created_before_ms`)."""
         only_case = "" if case_id is None else " AND case_id = ?"
         args: tuple[Any, ...] = (max_attempts, stale_before_ms)
         if case_id is not None:
             args += (case_id,)
+        if created_before_ms is not None:
+            only_case += " AND created_ts < ?"
+            args += (created_before_ms,)
 
         def txn_fn(txn: Cursor) -> list[NoticeDue]:
             txn.execute(

@@ -146,6 +146,22 @@ class VerificationStore:
 
         return await self._db.run("verify_link", txn_fn)
 
+    async def rebind_link(
+        self, token_hash: str, new_hash: str, expires_ts: int, now_ms: int
+    ) -> bool:
+        """Replace a live link's token by the page's own (the link's token
+        is spent on opening); False if it was not live any more."""
+
+        def txn_fn(txn: Cursor) -> bool:
+            txn.execute(
+                "UPDATE groupreg_verify_links SET token_hash = ?, expires_ts = ?"
+                " WHERE token_hash = ? AND used_ts IS NULL AND expires_ts > ?",
+                (new_hash, expires_ts, token_hash, now_ms),
+            )
+            return txn.rowcount > 0
+
+        return await self._db.run("verify_rebind_link", txn_fn)
+
     async def spend_link(self, token_hash: str, now_ms: int) -> bool:
         """Mark a link used; False if it was already used (a double submit)."""
 

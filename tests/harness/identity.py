@@ -179,7 +179,34 @@ async def bot_messages(
 
 
 def link_in(text: str) -> str:
-    """The verification link in a notice."""
-    match = re.search(r"https?://\S+/verify\?token=[\w-]+", text)
+    """The verification link in a notice (its token in the fragment)."""
+    match = re.search(r"https?://\S+/verify#token=[\w-]+", text)
     assert match is not None, text
     return match.group(0)
+
+
+def link_token(link: str) -> str:
+    """The token in a verification link's fragment."""
+    fragment = urllib.parse.urlsplit(link).fragment
+    return urllib.parse.parse_qs(fragment)["token"][0]
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+async def post_form(hs: Homeserver, fields: Mapping[str, str]) -> tuple[int, str]:
+    """POST the verification page's form, as the browser does."""
+    status, body = await Http(hs).post(
+        f"{CLIENT}/verify", data=urllib.parse.urlencode(dict(fields)), headers=FORM
+    )
+    return status, str(body)
+
+
+async def open_link(hs: Homeserver, link: str) -> tuple[int, str, str | None]:
+    """What the page's script does with the link: post the fragment's token
+    (`step=open`). Returns the status, the page, and the form's own token."""
+    status, page = await post_form(
+        hs, {"step": "open", "token": link_token(link), "lang": "en"}
+    )
+    found = re.search(r'name="token" value="([^"]+)"', page)
+    return status, page, found.group(1) if found else None

@@ -25,6 +25,7 @@ from tests.harness.identity import (
     bot_messages,
     cn_config,
     link_in,
+    open_link,
     resident_id,
     start,
     verify,
@@ -61,9 +62,11 @@ async def _pending_submission(hs: Homeserver, admin: User, user: User) -> int:
         refused = await client.room_create()
         assert isinstance(refused, nio.ErrorResponse), refused
         _, notices = await bot_messages(client, f"@groupreg:{hs.server_name}")
-    query = urllib.parse.urlsplit(link_in(notices[0])).query
+    status, page, token = await open_link(hs, link_in(notices[0]))
+    assert status == 200 and token is not None, page
     form = {
-        "token": urllib.parse.parse_qs(query)["token"][0],
+        "step": "submit",
+        "token": token,
         "consent": "yes",
         "name": "王芳",
         "document_type": "resident_id",

@@ -125,7 +125,7 @@ async def test_refusal_brings_one_verification_link(hs: Homeserver) -> None:
         _, notices = await bot_messages(u, bot)
         assert (
             len(notices) == 1
-            and "/_synapse/client/groupreg/v1/verify?token=" in notices[0]
+            and "/_synapse/client/groupreg/v1/verify#token=" in notices[0]
         )
         for _ in range(3):
             await _assert_refused(await _create_room(u), "create_room")

@@ -19,6 +19,7 @@ from tests.harness.identity import (
     bot_messages,
     cn_config,
     link_in,
+    open_link,
     resident_id,
     start,
     verify,
@@ -107,9 +108,11 @@ async def test_plaintext_is_nowhere_but_the_vault(hs: Homeserver) -> None:
             refused = await client.room_create()
             assert isinstance(refused, nio.ErrorResponse)
             _, notices = await bot_messages(client, f"@groupreg:{hs.server_name}")
-        token = urllib.parse.parse_qs(urllib.parse.urlsplit(link_in(notices[0])).query)
+        status, page, token = await open_link(hs, link_in(notices[0]))
+        assert status == 200 and token is not None, page
         form = {
-            "token": token["token"][0],
+            "step": "submit",
+            "token": token,
             "name": name,
             "document_type": kind,
             "document_number": number,

@@ -272,3 +272,69 @@ async def test_an_upgraded_room_keeps_its_registration(hs: Homeserver) -> None:
         assert (await join(hs, hs.register(), new_room_id))[0] == 200
     status, body = await join(hs, hs.register(), new_room_id)
     assert (status, reason(body)) == (403, "ROOM_FULL")
+
+
+async def _registry(hs: Homeserver, admin: User, room_id: str) -> dict[str, Any]:
+    status, body = await Http(hs, admin.access_token).get(
+        f"{ADMIN}/rooms/{room_path(room_id)}"
+    )
+    assert status == 200, body
+    return dict(body)
+
+
+async def test_a_suspended_admin_can_neither_move_nor_recategorise(
+    hs: Homeserver,
+) -> None:
+    """D3: under suspend_admin the creator's class move and category change
+    through the client API are refused (ADMIN_SUSPENDED) and change
+    nothing; a server admin's move of that room still publishes its state,
+    which then matches the registry (B4)."""
+    owner, admin = hs.register(), hs.register(admin=True)
+    room_id = await new_room(hs, owner, preset="public_chat")
+    status, body = await Http(hs, admin.access_token).post(
+        f"{ADMIN}/users/{owner.user_id}/sanctions",
+        {"action": "suspend_admin", "duration": "1h", "reason": "test"},
+    )
+    assert status == 200, body
+    owner_http = Http(hs, owner.access_token)
+    for method, path, payload in (
+        ("POST", "class", {"class": "big"}),
+        ("POST", "class", {"class": "tiny"}),
+        ("PUT", "category", {"category": "work"}),
+    ):
+        status, body = await owner_http.request(
+            method, f"{CLIENT}/rooms/{room_path(room_id)}/{path}", payload
+        )
+        assert (status, reason(body)) == (403, "ADMIN_SUSPENDED"), body
+    before = await _registry(hs, admin, room_id)
+    assert before["class"] == "standard"
+    status, queue = await Http(hs, admin.access_token).get(f"{ADMIN}/class-requests")
+    assert room_id not in [r["room_id"] for r in queue["requests"]]
+
+    status, body = await Http(hs, admin.access_token).post(
+        f"{ADMIN}/rooms/{room_path(room_id)}/class", {"class": "tiny"}
+    )
+    assert (status, body["state_updated"]) == (200, True), body
+    status, content = await state(hs, owner, room_id, ROOM_STATE)
+    assert content["class"] == (await _registry(hs, admin, room_id))["class"]
+    assert content["class"] == "tiny"
+
+
+async def test_a_move_nobody_can_publish_changes_nothing(hs: Homeserver) -> None:
+    """B2, B4: when no member left can send `org.groupreg.room`, a move is
+    refused (ROOM_STATE_UNWRITABLE) and the registry stays as it was, in
+    step with the room's state."""
+    owner, member, admin = hs.register(), hs.register(), hs.register(admin=True)
+    room_id = await new_room(hs, owner, preset="public_chat", room_version="10")
+    assert (await join(hs, member, room_id))[0] == 200
+    status, _ = await Http(hs, owner.access_token).post(
+        f"/_matrix/client/v3/rooms/{room_path(room_id)}/leave", {}
+    )
+    assert status == 200
+    status, body = await Http(hs, admin.access_token).post(
+        f"{ADMIN}/rooms/{room_path(room_id)}/class", {"class": "tiny"}
+    )
+    assert (status, reason(body)) == (403, "ROOM_STATE_UNWRITABLE"), body
+    assert (await _registry(hs, admin, room_id))["class"] == "standard"
+    status, content = await state(hs, member, room_id, ROOM_STATE)
+    assert content["class"] == "standard"

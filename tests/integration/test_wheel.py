@@ -36,6 +36,7 @@ from tests.integration.groups import ADMIN, CLIENT, ROOM_STATE, new_room, state
 PACKAGE_DATA = (
     "synapse_groupreg/templates/console.html",
     "synapse_groupreg/templates/verify_form.html",
+    "synapse_groupreg/templates/verify_open.html",
     "synapse_groupreg/templates/verify_result.html",
     "synapse_groupreg/static/console.js",
     "synapse_groupreg/static/console.css",

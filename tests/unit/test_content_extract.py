@@ -96,10 +96,22 @@ def test_invite_does_not_scan_the_invitees_name() -> None:
     assert state_texts("m.room.member", "@b:hs", "@a:hs", content) == []
 
 
-def test_reasons_and_unknown_state_are_not_scanned() -> None:
-    """Moderators quote what they remove in kick and ban reasons."""
+def test_membership_reasons_and_reaction_keys_are_scanned() -> None:
+    """C1: a membership's reason (any membership, the sender's words, shown
+    in the room) and a reaction's key; unknown state is not scanned."""
     ban = {"membership": "ban", "reason": "发布开奖信息"}
-    assert state_texts("m.room.member", "@b:hs", "@a:hs", ban) == []
+    assert state_texts("m.room.member", "@b:hs", "@a:hs", ban) == [
+        ("reason", "发布开奖信息")
+    ]
+    knock = {"membership": "knock", "displayname": "甲", "reason": "请让我进"}
+    assert state_texts("m.room.member", "@a:hs", "@a:hs", knock) == [
+        ("displayname", "甲"),
+        ("reason", "请让我进"),
+    ]
+    reaction = {"m.relates_to": {"rel_type": "m.annotation", "key": "开奖"}}
+    assert message_texts("m.reaction", reaction) == [("reaction", "开奖")]
+    other = {"m.relates_to": {"rel_type": "m.reference", "key": "开奖"}}
+    assert message_texts("m.reaction", other) == []
     assert state_texts("m.room.power_levels", "", "@a:hs", {"users": {}}) == []
 
 

@@ -90,6 +90,9 @@ def test_import_reads_rows_and_names_bad_fields() -> None:
     assert rows[2].problem is not None and rows[2].problem[0] == "method"
     with pytest.raises(ImportFormatError, match="missing: name"):
         parse_csv("user_id,document_type,document_number\n")
+    # A field past csv's size limit is a refused upload, not a 500 (G6).
+    with pytest.raises(ImportFormatError, match="cannot be read"):
+        parse_csv("[" * 200_000)
     json_rows = parse_json([{"user_id": "@a:hs", "name": 1}, 5])
     assert [r.problem and r.problem[0] for r in json_rows] == ["name", "row"]
     with pytest.raises(ImportFormatError):
