@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from synapse.api.errors import AuthError
 from synapse.event_auth import check_state_dependent_auth_rules
+from synapse.logging.context import current_context
 from synapse.storage.database import make_conn
 from synapse.storage.engines import PostgresEngine
 from synapse.util.async_helpers import Linearizer
@@ -343,3 +344,14 @@ def verify_keys(api: ModuleApi) -> dict[str, Any]:
     for key in config.signing_key:
         keys[f"{key.alg}:{key.version}"] = get_verify_key(key)
     return keys
+
+
+def current_requester() -> str | None:
+    """The user whose request is being served, from Synapse's logging
+    context: `SynapseRequest.requester`'s setter copies it to the context's
+    `ContextRequest.requester` once the request is authenticated
+    (http/site.py, logging/context.py). `check_media_file_for_spam` is
+    given no user, and runs in the uploader's request."""
+    request = getattr(current_context(), "request", None)
+    requester = getattr(request, "requester", None)
+    return requester if isinstance(requester, str) else None

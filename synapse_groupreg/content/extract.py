@@ -15,6 +15,7 @@ and encrypted events (the server cannot read them; see docs/content-filter.md).
 
 from __future__ import annotations
 
+import html as _html
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
@@ -62,6 +63,20 @@ def message_texts(event_type: str, content: Mapping[str, Any]) -> list[Text]:
         _message_fields(new_content, texts)
     if event_type in _POLL_TYPES:
         texts.extend((POLL, t) for t in _poll_texts(content))
+    return texts
+
+
+def link_texts(event_type: str, content: Mapping[str, Any]) -> list[Text]:
+    """Texts of a non-state event where links are looked for (C8): those of
+    `message_texts`, and the HTML itself with its entities decoded, since a
+    link's target hides in `href` (`<a href="http://evil&#46;com">here</a>`
+    reads "here")."""
+    texts = message_texts(event_type, content)
+    for block in (content, content.get("m.new_content")):
+        if isinstance(block, Mapping):
+            html = block.get("formatted_body")
+            if isinstance(html, str) and "<" in html:
+                texts.append((HTML, _html.unescape(html)))
     return texts
 
 
