@@ -5,8 +5,10 @@ ASCII form, the form the lists are stored in:
 
 - case: `EVIL.com` is `evil.com`;
 - internationalised names become punycode (IDNA, with its case and
-  compatibility mapping): `bücher.de` is `xn--bcher-kva.de`, full-width
-  `ｅｖｉｌ．ｃｏｍ` and the ideographic full stops `。．｡` are `evil.com`;
+  compatibility mapping): `bücher.de` is `xn--bcher-kva.de`; full-width
+  `ｅｖｉｌ．ｃｏｍ` is `evil.com`, and so is `evil。com` (an ideographic
+  full stop between ASCII letters; between Chinese words it ends a
+  sentence);
 - trailing dots (`evil.com.`) and a leading `www.` are dropped;
 - percent-encoding is decoded first (`%65vil%2Ecom` is `evil.com`);
 - user-info is not the host: in `http://trusted.com@evil.com/` the host
@@ -16,14 +18,14 @@ ASCII form, the form the lists are stored in:
 - a scheme is not needed: `evil.com/x` in plain words is a link.
 
 A host is ASCII labels with a letter top-level label (`evil.com`,
-`xn--fiqs8s`), or, when the text is not ASCII, Unicode labels delimited
-by spaces or punctuation (`例子.中国`). Not taken: IP addresses, and a
-Unicode host written straight against Chinese text with no space or
-punctuation (no boundary tells where it ends); ASCII hosts are found in
-Chinese text without spaces.
+`xn--fiqs8s`), or, when the text is not ASCII, a word with "." between
+Unicode labels, delimited by spaces or punctuation (`例子.中国`). Not
+taken: IP addresses, and a Unicode host written straight against Chinese
+text with no space or punctuation (no boundary tells where it ends); ASCII
+hosts are found in Chinese text without spaces.
 
-Pure; cheap for texts without a dot (one `in` test per dot-like
-character). `hosts` costs a regular-expression pass over texts that have one.
+Pure; cheap for texts without a dot (`may_hold_links`: two `in` tests).
+`hosts` costs one linear regular-expression pass over texts that have one.
 """
 
 from __future__ import annotations
@@ -33,20 +35,19 @@ import unicodedata
 import urllib.parse
 from collections.abc import Iterator
 
-#: Characters that can separate labels, once mapped (IDNA maps all to ".").
-_DOTS = (".", "\u3002", "\uff0e", "\uff61")
-#: Any of these in a text means it may hold a link ("%" for "%2E").
-_TRIGGERS = (*_DOTS, "%")
-_DOT_MAP = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
-
-_ASCII_HOST = re.compile(
-    r"(?<![a-z0-9-])"
-    r"((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
-    r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59}))"
-    r"(?![a-z0-9-])",
-    re.IGNORECASE,
+#: An ideographic full stop between ASCII label characters is a dot
+#: (`evil。com`); elsewhere it ends a Chinese sentence.
+_IDEOGRAPHIC_DOTS = ("\u3002", "\uff61")
+#: In a host already found (or a list entry) every full stop is a dot.
+_DOT_MAP = str.maketrans(dict.fromkeys(("\u3002", "\uff0e", "\uff61"), "."))
+_ASCII_LABEL = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
 )
-_UNICODE_HOST = re.compile(r"(?<![\w.-])((?:[\w-]+\.)+[^\W\d_]{2,})(?![\w-])")
+#: A run of ASCII labels joined by dots (checked further in `_hosts_in`).
+_ASCII_RUN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_TOP_LABEL = re.compile(r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})")
+#: Full-width letters, digits and full stop, which NFKC maps to ASCII.
+_FULL_WIDTH = re.compile("[\uff0e\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
 
 class BadDomain(ValueError):
@@ -73,9 +74,29 @@ def _bounded(text: str, start: int, end: int) -> bool:
     return all(not c.isalpha() or _written_apart(c) for c in (before, after))
 
 
+def _ideographic_dot_positions(text: str) -> list[int]:
+    """Where an ideographic full stop stands between ASCII label characters."""
+    found = []
+    last = len(text) - 1
+    for dot in _IDEOGRAPHIC_DOTS:
+        i = text.find(dot)
+        while i != -1:
+            if (
+                0 < i < last
+                and text[i - 1] in _ASCII_LABEL
+                and text[i + 1] in _ASCII_LABEL
+            ):
+                found.append(i)
+            i = text.find(dot, i + 1)
+    return found
+
+
 def may_hold_links(text: str) -> bool:
-    """False when the text cannot hold a link: it has no dot at all."""
-    return any(t in text for t in _TRIGGERS)
+    """False when the text cannot hold a link: no dot of any kind and no
+    percent sign (three `in` tests for most texts)."""
+    if "." in text or "%" in text or "\uff0e" in text:
+        return True
+    return bool(_ideographic_dot_positions(text))
 
 
 def to_ascii(host: str) -> str | None:
@@ -100,28 +121,77 @@ def _decoded(text: str) -> str:
                 break
             text = decoded
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_DOT_MAP)
+        # Only for full-width letters: Chinese punctuation (，：) is full
+        # width too, and NFKC over every Chinese message would cost more
+        # than everything else here.
+        if _FULL_WIDTH.search(text):
+            text = unicodedata.normalize("NFKC", text)
+        positions = _ideographic_dot_positions(text)
+        if positions:
+            chars = list(text)
+            for i in positions:
+                chars[i] = "."
+            text = "".join(chars)
     return text
 
 
+def _in_word(char: str) -> bool:
+    return char.isalnum() or char in "-_."
+
+
+def _words_with_dots(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each word (letters, digits, `-_.`) holding a dot:
+    found from the dots, so the rest of the text is never walked."""
+    size = len(text)
+    i = text.find(".")
+    while i != -1:
+        start, end = i, i + 1
+        while start > 0 and _in_word(text[start - 1]):
+            start -= 1
+        while end < size and _in_word(text[end]):
+            end += 1
+        yield start, end
+        i = text.find(".", end)
+
+
+def _hosts_in(text: str) -> Iterator[str]:
+    ascii_only = text.isascii()
+    words: set[str] = set()
+    for start, end in _words_with_dots(text):
+        word = text[start:end]
+        if word in words:
+            continue  # a link pasted twice is looked at once
+        words.add(word)
+        for m in _ASCII_RUN.finditer(word):
+            run = m.group()
+            if not _TOP_LABEL.fullmatch(run.rsplit(".", 1)[1]):
+                continue
+            if ascii_only or _bounded(text, start + m.start(), start + m.end()):
+                yield run
+        if not ascii_only and not word.isascii():
+            unicode_host = word.strip(".-_")
+            if "." in unicode_host:
+                yield unicode_host
+
+
 def hosts(text: str) -> Iterator[str]:
-    """The normalised hosts of the links in `text`, each once, in order."""
+    """The normalised hosts of the links in `text`, each once, in order.
+
+    Linear in the text, and only the words around dots are looked at: for
+    each, the ASCII hosts in it (`访问evil.com获取` holds `evil.com`), and
+    a word that is not ASCII is taken whole as a Unicode host
+    (`例子.中国`).
+    """
     if not may_hold_links(text):
         return
-    text = _decoded(text)
     seen: set[str] = set()
-    if text.isascii():
-        found = [m.group(1) for m in _ASCII_HOST.finditer(text)]
-    else:
-        found = [
-            m.group(1)
-            for m in _ASCII_HOST.finditer(text)
-            if _bounded(text, m.start(1), m.end(1))
-        ]
-        found += [m.group(1) for m in _UNICODE_HOST.finditer(text)]
-    for raw in found:
+    raws: set[str] = set()
+    for raw in _hosts_in(_decoded(text)):
+        if raw in raws:
+            continue
+        raws.add(raw)
         host = to_ascii(raw)
-        if host is not None and host not in seen:
+        if host is not None and host not in seen and "." in host:
             seen.add(host)
             yield host
 
