@@ -24,7 +24,7 @@ taken: IP addresses, and a Unicode host written straight against Chinese
 text with no space or punctuation (no boundary tells where it ends); ASCII
 hosts are found in Chinese text without spaces.
 
-Pure; cheap for texts without a dot (`may_hold_links`: two `in` tests).
+Pure; cheap for texts without a dot (`may_hold_links`: a few `in` tests).
 `hosts` costs one linear regular-expression pass over texts that have one.
 """
 
