@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -68,6 +69,7 @@ from synapse_groupreg.links.lists import LinkSnapshot, link_family
 from synapse_groupreg.matrix import MatrixRooms
 from synapse_groupreg.media.check import MediaFilter
 from synapse_groupreg.media.lists import MediaSnapshot, media_family
+from synapse_groupreg.media.quarantine import MediaQuarantine
 from synapse_groupreg.metrics import AdoptionGauges
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
@@ -191,6 +193,14 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
 
     statements = Statements(config.sanctions, language)
     local_user_exists = _local_user_exists(api)
+    quarantine = (
+        MediaQuarantine(
+            partial(hs.quarantine_room_media, api),
+            partial(hs.quarantine_user_media, api),
+        )
+        if config.content.media.quarantine
+        else None
+    )
     sanctions = SanctionService(
         config.sanctions,
         store.sanctions,
@@ -202,6 +212,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         statements,
         now_ms,
         local_user_exists,
+        quarantine,
     )
     blacklist = Blacklist(
         config.blacklist,
@@ -215,6 +226,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         api.is_mine,
         persons=identity if identity is not None else NoPersons(),
         on_person_released=(identity.release_person_hash,) if identity else (),
+        quarantine=quarantine,
     )
     violations = Violations(
         config.credit, config.sanctions.automatic, store.violations, sanctions, now_ms

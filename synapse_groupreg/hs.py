@@ -355,3 +355,20 @@ def current_requester() -> str | None:
     request = getattr(current_context(), "request", None)
     requester = getattr(request, "requester", None)
     return requester if isinstance(requester, str) else None
+
+
+async def quarantine_room_media(api: ModuleApi, room_id: str, by: str) -> int:
+    """Quarantine every file the room's events refer to, local and remote,
+    as `POST /_synapse/admin/v1/room/{room_id}/media/quarantine` does
+    (rest/admin/media.py, `QuarantineMediaInRoom`: the same store call).
+    Returns how many files."""
+    store = homeserver(api).get_datastores().main
+    return int(await store.quarantine_media_ids_in_room(room_id, by))
+
+
+async def quarantine_user_media(api: ModuleApi, user_id: str, by: str) -> int:
+    """Quarantine every file a local user uploaded, as `POST
+    /_synapse/admin/v1/user/{user_id}/media/quarantine` does
+    (`QuarantineMediaByUser`). Returns how many files."""
+    store = homeserver(api).get_datastores().main
+    return int(await store.quarantine_media_ids_by_user(user_id, by))

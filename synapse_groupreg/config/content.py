@@ -146,13 +146,17 @@ class MediaListsConfig:
     #: count as a copy of a listed picture (resized, recompressed, lightly
     #: cropped copies land within 8; unrelated pictures about 32 apart).
     max_distance: int
+    #: Closing a room (D2) quarantines its media, and blacklisting a local
+    #: user (D4) what they uploaded, through Synapse's own quarantine.
+    quarantine: bool = False
 
     @classmethod
-    def read(cls, section: Section) -> MediaListsConfig:
+    def read(cls, section: Section, cn: bool = False) -> MediaListsConfig:
         enabled = section.boolean("enabled", True)
         distance = section.integer("max_distance", 8, minimum=0, maximum=16)
+        quarantine = section.boolean("quarantine", cn)
         section.finish()
-        return cls(enabled, distance)
+        return cls(enabled, distance, quarantine)
 
 
 @attrs.frozen(slots=True)
@@ -223,7 +227,7 @@ class ContentConfig:
             CategorySeed.read,
             _CN_CATEGORIES if cn else _GENERIC_CATEGORIES,
         )
-        media = MediaListsConfig.read(section.section("media"))
+        media = MediaListsConfig.read(section.section("media"), cn)
         links = LinkListsConfig.read(section.section("links"))
         section.finish()
         return cls(enabled, reload_ms, retention_ms, seeds, media, links)

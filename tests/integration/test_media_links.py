@@ -31,7 +31,10 @@ UPLOAD = "/_matrix/media/v3/upload"
 MODULE = {
     "profile": "generic",
     "language": "bilingual",
-    "content": {"links": {"allow": {"large": ["gov.example"]}}},
+    "content": {
+        "links": {"allow": {"large": ["gov.example"]}},
+        "media": {"quarantine": True},
+    },
 }
 
 
@@ -367,3 +370,55 @@ async def test_lists_by_cli_with_the_audit_trail(
     _, listing = await http.get(f"{ADMIN}/media")
     assert listing["loaded_version"] == listing["version"]
     assert any(c["category"] == name and c["phash"] == 1 for c in listing["categories"])
+
+
+def _quarantined_by(hs: Homeserver, media_id: str) -> str | None:
+    rows = hs.sql(
+        "SELECT quarantined_by FROM local_media_repository WHERE media_id = ?",
+        (media_id,),
+    )
+    return rows[0][0] if rows else None
+
+
+async def test_closing_a_room_and_blacklisting_a_user_quarantine_media(
+    hs: Homeserver, admin: User
+) -> None:
+    """C7 with D2 and D4: closing a room quarantines the media its messages
+    carry, blacklisting a local user what they uploaded (Synapse's own
+    quarantine: nobody downloads them here), and the audit says how many."""
+    member, other = hs.register(), hs.register()
+    room_id = await new_room(hs, member)
+    _, answer = await _upload(hs, member, encoded(picture(51)))
+    in_room = answer["content_uri"]
+    async with clients(hs, member) as (client,):
+        sent = await client.room_send(
+            room_id,
+            "m.room.message",
+            {"msgtype": "m.image", "body": "photo.jpg", "url": in_room},
+            tx_id=uuid.uuid4().hex,
+        )
+        assert isinstance(sent, nio.RoomSendResponse), sent
+    http = Http(hs, admin.access_token)
+    status, body = await http.post(
+        f"{ADMIN}/rooms/{room_id}/sanctions",
+        {"action": "close", "reason": "prohibited pictures"},
+    )
+    assert status == 200, body
+    media_id = in_room.rsplit("/", 1)[1]
+    assert _quarantined_by(hs, media_id) == admin.user_id
+    status, _ = await Http(hs, other.access_token).get(
+        f"/_matrix/client/v1/media/download/{quote(hs.server_name)}/{media_id}"
+    )
+    assert status == 404
+
+    _, answer = await _upload(hs, other, encoded(picture(52)))
+    uploaded = answer["content_uri"].rsplit("/", 1)[1]
+    status, body = await http.post(
+        f"{ADMIN}/blacklist",
+        {"kind": "user", "target": other.user_id, "reason": "prohibited pictures"},
+    )
+    assert status == 200, body
+    assert _quarantined_by(hs, uploaded) == admin.user_id
+    _, audit = await http.get(f"{ADMIN}/audit?action=blacklist.add")
+    entry = next(e for e in audit["entries"] if e["target"] == other.user_id)
+    assert entry["details"]["media_quarantined"] == 1
