@@ -44,7 +44,11 @@ _ASCII_LABEL = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
 )
 #: A run of ASCII labels joined by dots (checked further in `_hosts_in`).
-_ASCII_RUN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+#: Labels of at most 63 characters: unbounded ones would make a long run
+#: without a host cost quadratic time (a crafted 16k "aaa...a." took 2 s).
+_ASCII_RUN = re.compile(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
+#: The longest host (RFC 1035): words are never walked further from a dot.
+_MAX_HOST = 253
 _TOP_LABEL = re.compile(r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})")
 #: Full-width letters, digits and full stop, which NFKC maps to ASCII.
 _FULL_WIDTH = re.compile("[\uff0e\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
@@ -140,15 +144,18 @@ def _in_word(char: str) -> bool:
 
 
 def _words_with_dots(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each word (letters, digits, `-_.`) holding a dot:
-    found from the dots, so the rest of the text is never walked."""
+    """(start, end) of each word (letters, digits, `-_.`) holding a dot,
+    at most a host's length either side of it: found from the dots, so the
+    rest of the text is never walked, and a long word costs no more than a
+    short one."""
     size = len(text)
     i = text.find(".")
     while i != -1:
         start, end = i, i + 1
-        while start > 0 and _in_word(text[start - 1]):
+        low, high = max(0, i - _MAX_HOST), min(size, i + 1 + _MAX_HOST)
+        while start > low and _in_word(text[start - 1]):
             start -= 1
-        while end < size and _in_word(text[end]):
+        while end < high and _in_word(text[end]):
             end += 1
         yield start, end
         i = text.find(".", end)

@@ -49,6 +49,11 @@ _CHUNK = 1 << 20
 #: 10 MB photograph costs a fraction of a full decode.
 _DRAFT = 256
 
+#: Pictures larger than this (after JPEG's reduced decoding) are matched by
+#: digest only: decoding them would cost more than the upload. Synapse's own
+#: default `max_image_pixels`, above which it makes no thumbnails either.
+MAX_PIXELS = 32_000_000
+
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 PHASH = re.compile(r"^[0-9a-f]{16}$")
 
@@ -130,6 +135,10 @@ def _open(file: IO[bytes]) -> Any:
 
     image = Image.open(file)
     image.draft("RGB", (_DRAFT, _DRAFT))
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        image.close()
+        raise ValueError(f"{width} x {height} pixels: too large to decode")
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)  # an animation: its first frame
     image.load()

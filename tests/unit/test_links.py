@@ -172,3 +172,11 @@ def test_the_family_refuses_bad_entries() -> None:
     assert family.kinds["domains"]("WWW.Evil.COM.") == "evil.com"
     with pytest.raises(ValueError):
         family.kinds["domains"]("not a domain")
+
+
+def test_long_words_are_looked_at_only_near_their_dots() -> None:
+    """A host inside a long run of Chinese is found; a long run of letters
+    with a dot is no host (and costs linear time, not quadratic: bench)."""
+    assert "evil.com" in list(hosts("访问" * 3000 + "evil.com" + "获取" * 3000))
+    assert list(hosts("a" * 5000 + ".")) == []
+    assert list(hosts("-" * 5000 + ".")) == []

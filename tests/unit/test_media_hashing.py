@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from synapse_groupreg.media import hashing
 from synapse_groupreg.media.hashing import (
     FileHashes,
     hamming,
@@ -124,3 +125,14 @@ def test_entries_are_checked_and_written_one_way() -> None:
     for kind, bad in (("sha256", "ab" * 31), ("phash", "xyz"), ("phash", "0" * 17)):
         with pytest.raises(ValueError):
             family.kinds[kind](bad)
+
+
+def test_a_huge_picture_is_matched_by_digest_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Decoding a picture of more pixels than Synapse thumbnails would cost
+    more than the upload (a small PNG can hold a huge picture)."""
+    data = encoded(picture(3), "PNG")  # 800 x 600
+    assert image_phashes(io.BytesIO(data)) != ()
+    monkeypatch.setattr(hashing, "MAX_PIXELS", 800 * 600 - 1)
+    assert image_phashes(io.BytesIO(data)) == ()
