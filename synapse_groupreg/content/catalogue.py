@@ -16,11 +16,15 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from synapse_groupreg.audit import AuditLog
-from synapse_groupreg.config.content import Labels, default_labels
-from synapse_groupreg.content.entries import ListError, check_name, list_change
+from synapse_groupreg.config.content import Labels
+from synapse_groupreg.content.entries import (
+    ListError,
+    category_row,
+    check_name,
+    list_change,
+    settings_change,
+)
 from synapse_groupreg.content.reloading import Reloader, ToThread, Versioned
-from synapse_groupreg.keywords import Action
-from synapse_groupreg.store.keywords import CategoryRow
 from synapse_groupreg.store.lists import CategoryEntries, CategorySizes, ListStore
 
 S = TypeVar("S", bound=Versioned)
@@ -142,43 +146,14 @@ class Catalogue(Generic[S]):
         check_name(name)
         clean = {kind: self.normalised(kind, v) for kind, v in entries.items()}
         _, current = await self.get(name)
-        if current is None:
-            for field, value in (
-                ("action", action),
-                ("credit_penalty", credit_penalty),
-            ):
-                if value is None:
-                    raise ListError(field, f"'{field}' is required for a new category")
         base = current.row if current is not None else None
-        fallback = default_labels(name)
-        row = CategoryRow(
-            name=name,
-            action=action or (base.action if base else ""),
-            credit_penalty=(
-                credit_penalty
-                if credit_penalty is not None
-                else (base.credit_penalty if base else 0)
-            ),
-            label_zh=labels.zh if labels else base.label_zh if base else fallback.zh,
-            label_en=labels.en if labels else base.label_en if base else fallback.en,
-            updated_ts=self._now_ms(),
-            updated_by=admin,
+        row = category_row(
+            name, action, credit_penalty, labels, base, admin, self._now_ms()
         )
-        Action.parse(row.action)  # the HTTP layer checked; a store must not drift
         version, before, after = await self._store.put(self.family.name, row, clean)
-        details: dict[str, Any] = {
-            "version": version,
-            "created": before is None,
-            "action": row.action,
-            "credit_penalty": row.credit_penalty,
-        }
-        if before is not None:
-            if before.row.action != row.action:
-                details["action_before"] = before.row.action
-            if before.row.credit_penalty != row.credit_penalty:
-                details["credit_penalty_before"] = before.row.credit_penalty
-        if labels is not None:
-            details["labels"] = {"zh-Hans": row.label_zh, "en": row.label_en}
+        details = settings_change(
+            version, before.row if before else None, row, labels is not None
+        )
         for kind in self.family.kinds:
             if kind in clean or before is None:
                 old = before.of(kind) if before is not None else ()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 import attrs
 
@@ -25,20 +24,20 @@ from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.config.content import (
     MAX_ENTRIES,
     Labels,
-    default_labels,
 )
 from synapse_groupreg.content.entries import (
     ImportResult,
     ListError,
+    category_row,
     check_entries,
     check_name,
     decode_lines,
     line_numbers,
     list_change,
+    settings_change,
 )
 from synapse_groupreg.content.reloading import Reloader, ToThread
 from synapse_groupreg.keywords import (
-    Action,
     Category,
     KeywordSet,
     normalise,
@@ -49,7 +48,6 @@ from synapse_groupreg.store.keywords import (
     WORD,
     CategoryCounts,
     CategoryLists,
-    CategoryRow,
     KeywordStore,
 )
 
@@ -159,45 +157,14 @@ class KeywordLists:
         if exceptions is not None:
             check_entries("exceptions", exceptions)
         _, current = await self._store.get(name)
-        if current is None:
-            for field, value in (
-                ("action", action),
-                ("credit_penalty", credit_penalty),
-            ):
-                if value is None:
-                    raise ListError(field, f"'{field}' is required for a new category")
         base = current.row if current is not None else None
-        fallback = default_labels(name)
-        row = CategoryRow(
-            name=name,
-            action=action if action is not None else base.action if base else "",
-            credit_penalty=(
-                credit_penalty
-                if credit_penalty is not None
-                else base.credit_penalty
-                if base
-                else 0
-            ),
-            label_zh=labels.zh if labels else base.label_zh if base else fallback.zh,
-            label_en=labels.en if labels else base.label_en if base else fallback.en,
-            updated_ts=self._now_ms(),
-            updated_by=admin,
+        row = category_row(
+            name, action, credit_penalty, labels, base, admin, self._now_ms()
         )
-        Action.parse(row.action)  # the HTTP layer checked; a store must not drift
         version, before, after = await self._store.put(row, words, exceptions)
-        details: dict[str, Any] = {
-            "version": version,
-            "created": before is None,
-            "action": row.action,
-            "credit_penalty": row.credit_penalty,
-        }
-        if before is not None:
-            if before.row.action != row.action:
-                details["action_before"] = before.row.action
-            if before.row.credit_penalty != row.credit_penalty:
-                details["credit_penalty_before"] = before.row.credit_penalty
-        if labels is not None:
-            details["labels"] = {"zh-Hans": row.label_zh, "en": row.label_en}
+        details = settings_change(
+            version, before.row if before else None, row, labels is not None
+        )
         old_words = before.words if before else ()
         old_exceptions = before.exceptions if before else ()
         if words is not None or before is None:
