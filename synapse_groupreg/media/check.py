@@ -82,7 +82,11 @@ class MediaFilter:
             list_version=snapshot.version,
         )
         if match.category.action != "block":
-            self._hits.add(row)
+            # A review record becomes a complaint case about its user
+            # (store/content_reports.py): for another server's file or a
+            # URL preview that would be whoever asked for it, not its author.
+            if field == UPLOAD:
+                self._hits.add(row)
             return None
         refusal = prohibited_media(
             Labels(match.category.label_zh, match.category.label_en)
