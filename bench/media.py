@@ -2,8 +2,8 @@
 
 Media: with 100k SHA-256 digests and 100k perceptual hashes listed, the
 check's cost per upload of a 1 MB and a 10 MB picture (JPEG and PNG):
-hashing in the thread (SHA-256, decode, six DCT hashes) and the lookups on
-the reactor, beside what Synapse itself does for the same upload (writes
+SHA-256, decoding, six DCT hashes and the lookups, all in Synapse's thread
+pool, beside what Synapse itself does for the same upload (writes
 the file while computing its SHA-256, then decodes it for thumbnails:
 synapse/media/media_repository.py, `create_or_update_content`,
 `_generate_thumbnails`), printed as a ratio. Also the index against
@@ -155,8 +155,8 @@ def bench_media(quick: bool) -> None:
                 print(f"  {path.name:<12}{os.path.getsize(path):>12,}"
                       f"{check * 1e3:>11.1f}{lookup * 1e6:>14.0f} us"
                       f"{synapse * 1e3:>12.1f}{check / synapse:>8.2f}")  # fmt: skip
-    print("  check: SHA-256, decode at reduced size, six DCT hashes (the thread)")
-    print("  and the lookups (the reactor); Synapse: store + SHA-256 + thumbnails.")
+    print("  check: SHA-256, decode at reduced size, six DCT hashes and the lookups,")
+    print("  all in the thread pool; Synapse: store + SHA-256 + thumbnails.")
 
 
 MESSAGES = {
