@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -37,6 +38,8 @@ from synapse_groupreg.checks.content import ContentChecks
 from synapse_groupreg.checks.covenant import covenant_rules
 from synapse_groupreg.checks.federation import FederationChecks
 from synapse_groupreg.checks.identity import IdentityChecks
+from synapse_groupreg.checks.links import LinkChecks
+from synapse_groupreg.checks.media import MediaChecks
 from synapse_groupreg.checks.membership import Membership
 from synapse_groupreg.checks.netlog import NetlogFeed
 from synapse_groupreg.checks.rooms import RoomChecks
@@ -50,6 +53,7 @@ from synapse_groupreg.content import (
     load_content,
     seed_lists,
 )
+from synapse_groupreg.content.catalogue import Catalogue
 from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.dispatch import Dispatcher, Guard, Reactions, RuleBook
 from synapse_groupreg.dispatch.facts import StateMap
@@ -60,7 +64,12 @@ from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.identity.transport import provider_client
 from synapse_groupreg.identity.vault import KeyFileError, load_vault
 from synapse_groupreg.jobs import Job
+from synapse_groupreg.links.check import LinkFilter
+from synapse_groupreg.links.lists import LinkSnapshot, link_family
 from synapse_groupreg.matrix import MatrixRooms
+from synapse_groupreg.media.check import MediaFilter
+from synapse_groupreg.media.lists import MediaSnapshot, media_family
+from synapse_groupreg.media.quarantine import MediaQuarantine
 from synapse_groupreg.metrics import AdoptionGauges
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
@@ -89,12 +98,16 @@ from synapse_groupreg.store.keywords import (
     plant_seeds,
     plant_seeds_txn,
 )
+from synapse_groupreg.store.lists import LINKS, MEDIA, CategoryEntries
+from synapse_groupreg.store.lists import load_at_start as load_lists_at_start
 from synapse_groupreg.store.rooms import RoomRow
 
 if TYPE_CHECKING:
     from synapse.events import EventBase
     from synapse.module_api import ModuleApi
 
+#: Each family's (version, lists) as start-up loaded them (C7, C8).
+ListsAtStart = dict[str, tuple[int, list[CategoryEntries]]]
 #: How often expired seat reservations are purged.
 _SEAT_PURGE_MS = 60_000
 #: How often the network log writes its buffer (every process).
@@ -130,7 +143,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
     now_ms = api.get_current_time_msec
     engine = hs.database_engine(api)
     seeds = seed_lists(config, now_ms())
-    prepare, start = _schema(api, engine, seeds, now_ms())
+    prepare, start, lists_start = _schema(api, engine, seeds, now_ms())
     caches = CacheSupport(
         api.server_name,
         hs.clock(api),
@@ -186,6 +199,14 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
 
     statements = Statements(config.sanctions, language)
     local_user_exists = _local_user_exists(api)
+    quarantine = (
+        MediaQuarantine(
+            partial(hs.quarantine_room_media, api),
+            partial(hs.quarantine_user_media, api),
+        )
+        if config.content.media.quarantine
+        else None
+    )
     sanctions = SanctionService(
         config.sanctions,
         store.sanctions,
@@ -197,6 +218,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         statements,
         now_ms,
         local_user_exists,
+        quarantine,
     )
     blacklist = Blacklist(
         config.blacklist,
@@ -210,6 +232,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         api.is_mine,
         persons=identity if identity is not None else NoPersons(),
         on_person_released=(identity.release_person_hash,) if identity else (),
+        quarantine=quarantine,
     )
     violations = Violations(
         config.credit, config.sanctions.automatic, store.violations, sanctions, now_ms
@@ -223,6 +246,9 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         now_ms,
         api.is_mine,
         FilterViolations(violations),
+    )
+    media_lists, link_lists, list_jobs = _category_lists(
+        api, config, store, audit, lists_start
     )
     emergency = Emergency(
         sanctions,
@@ -302,6 +328,8 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         matrix=matrix,
         moves=moves,
         content=content,
+        media_lists=media_lists,
+        link_lists=link_lists,
         adoption=adoption,
         governance=governance,
         identity=identity,
@@ -338,6 +366,14 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         content_checks = ContentChecks(content.filter, api.is_mine, is_bot)
         contributions["content"] = content_checks.rules()
         reactions.append(content_checks.reactions())
+    if media_lists is not None:
+        media = MediaFilter(
+            media_lists, content.hits, api.defer_to_thread, now_ms, api.server_name
+        )
+        contributions["media"] = MediaChecks(media).rules()
+    if link_lists is not None:
+        links = LinkFilter(link_lists, content.hits, config.content.links.allow, now_ms)
+        contributions["links"] = LinkChecks(links).rules()
     if netlog is not None:
         reactions.append(NetlogFeed(netlog).reactions())
     dispatcher = Dispatcher(
@@ -383,6 +419,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
             Job("groupreg_netlog_purge", netlog.purge, config.logs.purge_interval_ms),
         ]
     jobs += content_jobs(config, content, audit, start, now_ms)
+    jobs += list_jobs
     jobs += governance_jobs
     jobs.append(
         Job(
@@ -404,11 +441,12 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
 
 def _schema(
     api: ModuleApi, engine: Any, seeds: list[CategoryLists], now: int
-) -> tuple[Callable[[Cursor], object] | None, SeedState]:
+) -> tuple[Callable[[Cursor], object] | None, SeedState, ListsAtStart]:
     """Bring the schema up to date and plant the seed categories, before
-    any callback can run. On in-memory SQLite that must happen on Synapse's
-    own connection: it is then the first transaction's work, and the lists
-    start as the seeds (which is all such a fresh database holds)."""
+    any callback can run, and load the media and link lists. On in-memory
+    SQLite that must happen on Synapse's own connection: it is then the
+    first transaction's work, and the lists start as the seeds (which is
+    all such a fresh database holds)."""
     if hs.in_memory_database(api):
 
         def prepare(txn: Cursor) -> None:
@@ -416,15 +454,70 @@ def _schema(
             plant_seeds_txn(txn, seeds, now)
 
         names = [s.row.name for s in seeds]
-        return prepare, SeedState(0, seeds, names, ())
+        empty: ListsAtStart = {family: (0, []) for family in (MEDIA, LINKS)}
+        return prepare, SeedState(0, seeds, names, ()), empty
     conn = hs.startup_connection(api)
     try:
         apply_migrations(conn, engine, MIGRATIONS)
         planted, existing = plant_seeds(conn, engine, seeds, now)
         version, categories = load_at_start(conn)
+        lists = load_lists_at_start(conn, (MEDIA, LINKS))
     finally:
         conn.close()
-    return None, SeedState(version, categories, planted, existing)
+    return None, SeedState(version, categories, planted, existing), lists
+
+
+def _category_lists(
+    api: ModuleApi,
+    config: GroupRegConfig,
+    store: Store,
+    audit: AuditLog,
+    start: ListsAtStart,
+) -> tuple[Catalogue[MediaSnapshot] | None, Catalogue[LinkSnapshot] | None, list[Job]]:
+    """The media lists (C7) and link lists (C8), each built from what
+    start-up loaded (before any callback runs, as the keyword lists), and
+    the jobs that keep them current in every process."""
+    content = config.content
+    now_ms = api.get_current_time_msec
+    media = links = None
+    jobs: list[Job] = []
+    if content.enabled and content.media.enabled:
+        family = media_family(content.media.max_distance)
+        media = Catalogue(
+            family,
+            store.lists,
+            audit,
+            api.defer_to_thread,
+            now_ms,
+            family.build(*start[MEDIA]),
+        )
+        jobs.append(
+            Job(
+                "groupreg_media_lists_poll",
+                media.poll,
+                content.reload_interval_ms,
+                everywhere=True,
+            )
+        )
+    if content.enabled and content.links.enabled:
+        link_fam = link_family()
+        links = Catalogue(
+            link_fam,
+            store.lists,
+            audit,
+            api.defer_to_thread,
+            now_ms,
+            link_fam.build(*start[LINKS]),
+        )
+        jobs.append(
+            Job(
+                "groupreg_link_lists_poll",
+                links.poll,
+                content.reload_interval_ms,
+                everywhere=True,
+            )
+        )
+    return media, links, jobs
 
 
 def _local_user_exists(api: ModuleApi) -> Callable[[str], Awaitable[bool]]:

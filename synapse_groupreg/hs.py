@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from synapse.api.errors import AuthError
 from synapse.event_auth import check_state_dependent_auth_rules
+from synapse.logging.context import current_context
 from synapse.storage.database import make_conn
 from synapse.storage.engines import PostgresEngine
 from synapse.util.async_helpers import Linearizer
@@ -366,3 +367,31 @@ def listeners_without_client(api: ModuleApi) -> frozenset[str]:
         names = {name for res in options.resources for name in res.names}
         (with_client if "client" in names else without).add(listener.get_site_tag())
     return frozenset(without - with_client)
+
+
+def current_requester() -> str | None:
+    """The user whose request is being served, from Synapse's logging
+    context: `SynapseRequest.requester`'s setter copies it to the context's
+    `ContextRequest.requester` once the request is authenticated
+    (http/site.py, logging/context.py). `check_media_file_for_spam` is
+    given no user, and runs in the uploader's request."""
+    request = getattr(current_context(), "request", None)
+    requester = getattr(request, "requester", None)
+    return requester if isinstance(requester, str) else None
+
+
+async def quarantine_room_media(api: ModuleApi, room_id: str, by: str) -> int:
+    """Quarantine every file the room's events refer to, local and remote,
+    as `POST /_synapse/admin/v1/room/{room_id}/media/quarantine` does
+    (rest/admin/media.py, `QuarantineMediaInRoom`: the same store call).
+    Returns how many files."""
+    store = homeserver(api).get_datastores().main
+    return int(await store.quarantine_media_ids_in_room(room_id, by))
+
+
+async def quarantine_user_media(api: ModuleApi, user_id: str, by: str) -> int:
+    """Quarantine every file a local user uploaded, as `POST
+    /_synapse/admin/v1/user/{user_id}/media/quarantine` does
+    (`QuarantineMediaByUser`). Returns how many files."""
+    store = homeserver(api).get_datastores().main
+    return int(await store.quarantine_media_ids_by_user(user_id, by))

@@ -30,6 +30,10 @@ class Reason(str, enum.Enum):
     CLASS_NOT_QUALIFIED = "CLASS_NOT_QUALIFIED"
     CLASS_UNKNOWN = "CLASS_UNKNOWN"
     PROHIBITED_CONTENT = "PROHIBITED_CONTENT"
+    #: A file on a media list (C7).
+    PROHIBITED_MEDIA = "PROHIBITED_MEDIA"
+    #: A link to a listed domain, or outside a class's allow list (C8).
+    PROHIBITED_LINK = "PROHIBITED_LINK"
     ROOM_SUSPENDED = "ROOM_SUSPENDED"
     ROOM_CLOSED = "ROOM_CLOSED"
     ADMIN_SUSPENDED = "ADMIN_SUSPENDED"
@@ -94,6 +98,16 @@ _MESSAGES: Mapping[Reason, tuple[str, str]] = {
     Reason.PROHIBITED_CONTENT: (
         "内容含有违禁信息（{category}），未能发送。",
         "This content contains prohibited material ({category}) and was not sent.",
+    ),
+    Reason.PROHIBITED_MEDIA: (
+        "该文件与违禁内容名单相符（{category}），不能上传或查看。",
+        "This file matches a list of prohibited material ({category}); it "
+        "cannot be uploaded or viewed.",
+    ),
+    Reason.PROHIBITED_LINK: (
+        "内容中的链接指向{category}，未能发送。请删除该链接后重试。",
+        "A link in this content points to {category}, and it was not sent. "
+        "Remove the link and try again.",
     ),
     Reason.ROOM_SUSPENDED: (
         "该群已被暂停发布信息，至 {until} 恢复。",

@@ -13,12 +13,15 @@ from synapse_groupreg.blacklist.service import Blacklist
 from synapse_groupreg.complaints.service import ComplaintService
 from synapse_groupreg.config import GroupRegConfig
 from synapse_groupreg.content import ContentServices
+from synapse_groupreg.content.catalogue import Catalogue
 from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.governance.wiring import Governance
 from synapse_groupreg.identity.selfservice import SelfService
 from synapse_groupreg.identity.service import IdentityService
+from synapse_groupreg.links.lists import LinkSnapshot
 from synapse_groupreg.matrix import MatrixRooms
+from synapse_groupreg.media.lists import MediaSnapshot
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.rooms.accountability import Accountability
@@ -70,6 +73,10 @@ class Services:
     moves: ClassMoves
     #: The prohibited-content filter (C1-C4, C6): lists, decision, hits.
     content: ContentServices
+    #: The media lists (C7), None when `content.media` is off.
+    media_lists: Catalogue[MediaSnapshot] | None
+    #: The link lists (C8), None when `content.links` is off.
+    link_lists: Catalogue[LinkSnapshot] | None
     #: Adopting an existing server: the job, its report, observe mode (H1-H5).
     adoption: AdoptionServices
     #: Module roles, four-eyes reveal, audit checkpoints (G7, A6, F1).

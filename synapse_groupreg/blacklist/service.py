@@ -31,6 +31,7 @@ from synapse_groupreg.blacklist.policy import export_rules, read_rules
 from synapse_groupreg.config import Language
 from synapse_groupreg.config.sanctions import BlacklistConfig
 from synapse_groupreg.matrix import MatrixRooms
+from synapse_groupreg.media.quarantine import MediaQuarantine
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.reasons import message
 from synapse_groupreg.sanctions.statements import Scope, Statements
@@ -134,8 +135,12 @@ class Blacklist:
         is_local: Callable[[str], bool],
         persons: PersonDirectory,
         on_person_released: Sequence[Callable[[str, str], Awaitable[None]]] = (),
+        quarantine: MediaQuarantine | None = None,
     ) -> None:
         self.config = config
+        #: When set (`content.media.quarantine`), listing a local user (or a
+        #: person's local accounts) quarantines what they uploaded (C7).
+        self._quarantine = quarantine
         self._language = language
         self._store = store
         self._audit = audit
@@ -207,6 +212,7 @@ class Blacklist:
             )
         )
         notified = await self._state(row)
+        quarantined = await self._quarantine_uploads(row, actor)
         await self._audit.record(
             actor,
             "blacklist.add" if created else "blacklist.renew",
@@ -219,9 +225,32 @@ class Blacklist:
                 "source": source,
                 "expires_ts": row.expires_ts,
                 "notified": notified,
+                **quarantined,
             },
         )
         return entry_json(row, now), created
+
+    async def _quarantine_uploads(
+        self, row: BlacklistRow, actor: str
+    ) -> dict[str, Any]:
+        """C7: the media of a listed local user, or of a listed person's
+        local accounts, quarantined; what to add to the audit entry."""
+        if self._quarantine is None:
+            return {}
+        if row.kind == USER and not is_glob(row.target) and self._is_local(row.target):
+            users = [row.target]
+        elif row.kind == PERSON:
+            users = [u for u in row.linked_users if self._is_local(u)]
+        else:
+            return {}
+        total: dict[str, Any] = {}
+        for user_id in users:
+            for key, value in (await self._quarantine.user(user_id, actor)).items():
+                if isinstance(value, int):
+                    total[key] = total.get(key, 0) + value
+                else:
+                    total[key] = value
+        return total
 
     async def _affected(self, row: BlacklistRow) -> tuple[list[str], Scope | None]:
         if row.kind == USER and not is_glob(row.target) and self._is_local(row.target):

@@ -22,7 +22,15 @@ ORDER: Mapping[Stage, Sequence[str]] = {
     Stage.JOIN: ("identity", "covenant", "blacklist", "sanctions", "federation"),
     Stage.INVITE: ("identity", "covenant", "blacklist"),
     Stage.REMOTE_INVITE: ("blacklist", "sanctions", "federation"),
-    Stage.EVENT: ("rooms", "blacklist", "sanctions", "identity", "covenant", "content"),
+    Stage.EVENT: (
+        "rooms",
+        "blacklist",
+        "sanctions",
+        "identity",
+        "covenant",
+        "content",
+        "links",
+    ),
     Stage.MEMBER: (
         "identity",
         "covenant",
@@ -34,4 +42,5 @@ ORDER: Mapping[Stage, Sequence[str]] = {
     Stage.REGISTRATION: ("rooms",),
     Stage.ALIAS: ("content",),
     Stage.DIRECTORY: ("content",),
+    Stage.MEDIA: ("media",),
 }

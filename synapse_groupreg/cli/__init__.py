@@ -32,6 +32,7 @@ from synapse_groupreg.cli import (
     content,
     governance,
     identity,
+    lists,
     login,
     records,
     rooms,
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     identity.add_commands(commands)
     rooms.add_commands(commands)
     content.add_commands(commands)
+    lists.add_commands(commands)
     sanctions.add_commands(commands)
     complaints.add_commands(commands)
     adoption.add_commands(commands)

@@ -270,4 +270,11 @@ def parse_config(raw: Mapping[str, Any] | None) -> GroupRegConfig:
         audit=AuditConfig.read(root.section("audit")),
     )
     root.finish()
+    for name in config.content.links.allow:
+        if name not in config.rooms.classes:
+            raise ConfigError(
+                f"content.links.allow names the class {name!r}, which rooms.classes"
+                f" does not define; classes: {', '.join(config.rooms.classes)}",
+                ("content", "links", "allow", name),
+            )
     return config

@@ -136,6 +136,63 @@ def _read_list(section: Section, key: str) -> tuple[str, ...]:
 
 
 @attrs.frozen(slots=True)
+class MediaListsConfig:
+    """Media lists (C7); the lists themselves live in the database."""
+
+    #: Off: files are not hashed and `check_media_file_for_spam` is not
+    #: registered.
+    enabled: bool
+    #: How many of a perceptual hash's 64 bits may differ for a file to
+    #: count as a copy of a listed picture (resized, recompressed, lightly
+    #: cropped copies land within 8; unrelated pictures about 32 apart).
+    max_distance: int
+    #: Closing a room (D2) quarantines its media, and blacklisting a local
+    #: user (D4) what they uploaded, through Synapse's own quarantine.
+    quarantine: bool = False
+
+    @classmethod
+    def read(cls, section: Section, cn: bool = False) -> MediaListsConfig:
+        enabled = section.boolean("enabled", True)
+        distance = section.integer("max_distance", 8, minimum=0, maximum=16)
+        quarantine = section.boolean("quarantine", cn)
+        section.finish()
+        return cls(enabled, distance, quarantine)
+
+
+@attrs.frozen(slots=True)
+class LinkListsConfig:
+    """Link lists (C8); the deny lists live in the database."""
+
+    #: Off: no link is looked for.
+    enabled: bool
+    #: Per room class, the only domains (and their subdomains) links in its
+    #: rooms may point to, normalised; a class not named here has none.
+    allow: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def read(cls, section: Section) -> LinkListsConfig:
+        from synapse_groupreg.links.normalise import BadDomain, domain_entry
+
+        enabled = section.boolean("enabled", True)
+        allow_section = section.section("allow")
+        allow: dict[str, frozenset[str]] = {}
+        for name in allow_section.names():
+            domains = allow_section.string_list(name, ())
+            clean = set()
+            for index, entry in enumerate(domains):
+                try:
+                    clean.add(domain_entry(entry))
+                except BadDomain as e:
+                    raise allow_section.error(
+                        name, f"entry {index} ({entry!r}) {e}"
+                    ) from None
+            allow[name] = frozenset(clean)
+        allow_section.finish()
+        section.finish()
+        return cls(enabled, allow)
+
+
+@attrs.frozen(slots=True)
 class ContentConfig:
     """The prohibited-content filter (C1-C4, C6)."""
 
@@ -148,6 +205,9 @@ class ContentConfig:
     hit_retention_ms: int
     #: Categories to create at the first start (see the module docstring).
     seeds: Mapping[str, CategorySeed]
+    #: Media lists (C7) and link lists (C8).
+    media: MediaListsConfig = MediaListsConfig(True, 8)
+    links: LinkListsConfig = LinkListsConfig(True, {})
 
     @classmethod
     def read(cls, section: Section, cn: bool) -> ContentConfig:
@@ -167,5 +227,7 @@ class ContentConfig:
             CategorySeed.read,
             _CN_CATEGORIES if cn else _GENERIC_CATEGORIES,
         )
+        media = MediaListsConfig.read(section.section("media"), cn)
+        links = LinkListsConfig.read(section.section("links"))
         section.finish()
-        return cls(enabled, reload_ms, retention_ms, seeds)
+        return cls(enabled, reload_ms, retention_ms, seeds, media, links)

@@ -9,8 +9,14 @@ from typing import Any
 
 import attrs
 
-from synapse_groupreg.config.content import CATEGORY_NAME, MAX_ENTRIES
-from synapse_groupreg.keywords import normalise, validate_words
+from synapse_groupreg.config.content import (
+    CATEGORY_NAME,
+    MAX_ENTRIES,
+    Labels,
+    default_labels,
+)
+from synapse_groupreg.keywords import Action, normalise, validate_words
+from synapse_groupreg.store.keywords import CategoryRow
 
 #: How many added or removed entries an audit entry lists word by word;
 #: beyond that it records counts and a digest (see `list_change`).
@@ -125,3 +131,66 @@ def line_numbers(text: str) -> dict[str, int]:
     for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         lines.setdefault(line.strip(), number)
     return lines
+
+
+# -- a category's settings: one rule for the keyword, media and link lists ---
+
+
+def category_row(
+    name: str,
+    action: str | None,
+    credit_penalty: int | None,
+    labels: Labels | None,
+    base: CategoryRow | None,
+    admin: str,
+    now_ms: int,
+) -> CategoryRow:
+    """A category's row after a change: a field given as None keeps its
+    value (`base`); a new category (no `base`) needs action and penalty.
+
+    Raises:
+        ListError: a new category without action or credit_penalty.
+    """
+    if base is None:
+        for field, value in (("action", action), ("credit_penalty", credit_penalty)):
+            if value is None:
+                raise ListError(field, f"'{field}' is required for a new category")
+    fallback = default_labels(name)
+    row = CategoryRow(
+        name=name,
+        action=action if action is not None else base.action if base else "",
+        credit_penalty=(
+            credit_penalty
+            if credit_penalty is not None
+            else base.credit_penalty
+            if base
+            else 0
+        ),
+        label_zh=labels.zh if labels else base.label_zh if base else fallback.zh,
+        label_en=labels.en if labels else base.label_en if base else fallback.en,
+        updated_ts=now_ms,
+        updated_by=admin,
+    )
+    Action.parse(row.action)  # the HTTP layer checked; a store must not drift
+    return row
+
+
+def settings_change(
+    version: int, before: CategoryRow | None, row: CategoryRow, labels_given: bool
+) -> dict[str, Any]:
+    """The audit details of a category's settings after a change (its
+    lists' changes are added by the caller, with `list_change`)."""
+    details: dict[str, Any] = {
+        "version": version,
+        "created": before is None,
+        "action": row.action,
+        "credit_penalty": row.credit_penalty,
+    }
+    if before is not None:
+        if before.action != row.action:
+            details["action_before"] = before.action
+        if before.credit_penalty != row.credit_penalty:
+            details["credit_penalty_before"] = before.credit_penalty
+    if labels_given:
+        details["labels"] = {"zh-Hans": row.label_zh, "en": row.label_en}
+    return details

@@ -17,6 +17,7 @@ redactions (moderators quote what they remove), URLs and media identifiers
 
 from __future__ import annotations
 
+import html as _html
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
@@ -72,6 +73,20 @@ def message_texts(event_type: str, content: Mapping[str, Any]) -> list[Text]:
         relation = content.get("m.relates_to")
         if isinstance(relation, Mapping) and relation.get("rel_type") == "m.annotation":
             texts.extend(_strings(REACTION, [relation.get("key")]))
+    return texts
+
+
+def link_texts(event_type: str, content: Mapping[str, Any]) -> list[Text]:
+    """Texts of a non-state event where links are looked for (C8): those of
+    `message_texts`, and the HTML itself with its entities decoded, since a
+    link's target hides in `href` (`<a href="http://evil&#46;com">here</a>`
+    reads "here")."""
+    texts = message_texts(event_type, content)
+    for block in (content, content.get("m.new_content")):
+        if isinstance(block, Mapping):
+            html = block.get("formatted_body")
+            if isinstance(html, str) and "<" in html:
+                texts.append((HTML, _html.unescape(html)))
     return texts
 
 

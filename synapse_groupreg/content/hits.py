@@ -25,6 +25,12 @@ logger = logging.getLogger(__name__)
 MAX_BUFFERED = 10_000
 
 
+#: Fields of hits nobody is charged for: media from another server and URL
+#: previews were not written by the local user whose request fetched them
+#: (media/check.py).
+UNCHARGED_FIELDS = frozenset({"remote_media", "url_preview"})
+
+
 class CreditPenalties(Protocol):
     """What the credit system (D1) provides to charge a filter hit.
 
@@ -84,9 +90,9 @@ class HitLog:
         if self.penalties is None:
             return
         for hit in batch:
-            if hit.action != "block":
+            if hit.action != "block" or hit.field in UNCHARGED_FIELDS:
                 continue
-            if not self._is_local(hit.user_id):
+            if not hit.user_id or not self._is_local(hit.user_id):
                 continue
             try:
                 await self.penalties.penalise(

@@ -13,6 +13,7 @@ from synapse_groupreg.dispatch.facts import (
     EventFacts,
     InviteFacts,
     JoinFacts,
+    MediaFacts,
     ProfileFacts,
 )
 from synapse_groupreg.dispatch.guard import UNAVAILABLE, Guard
@@ -35,6 +36,7 @@ __all__ = [
     "Guard",
     "InviteFacts",
     "JoinFacts",
+    "MediaFacts",
     "ProfileFacts",
     "Reactions",
     "Rule",

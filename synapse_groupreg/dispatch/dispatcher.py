@@ -21,6 +21,14 @@ Synapse facts relied on (1.163, synapse/module_api/callbacks/):
   `SynapseError`, which reaches the client; any other exception is a 500
   (third_party_event_rules_callbacks.py).
 - `check_username_for_spam` answers True to hide a user.
+- `check_media_file_for_spam` runs once Synapse has written the file, for
+  local uploads, remote media, URL previews and every thumbnail
+  (media/media_storage.py, `store_into_file`). Its refusal tuple loses the
+  dict: the upload servlet answers "400 Bad content"
+  (rest/media/upload_resource.py catches `SpamMediaException` only). A
+  `SynapseError` raised there instead propagates to the client whole (the
+  file is removed on the way out, `store_into_file`'s except), so the
+  module raises its refusal, as for `check_event_allowed`.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from synapse.api.errors import Codes
 from synapse.module_api import NOT_SPAM
 from synapse.spam_checker_api import RegistrationBehaviour
 
+from synapse_groupreg import hs
 from synapse_groupreg.audit import SYSTEM, AuditLog
 from synapse_groupreg.config import Enforcement, Language
 from synapse_groupreg.dispatch.facts import (
@@ -45,6 +54,7 @@ from synapse_groupreg.dispatch.facts import (
     Facts,
     InviteFacts,
     JoinFacts,
+    MediaFacts,
     ProfileFacts,
     Sources,
     StateMap,
@@ -62,6 +72,8 @@ from synapse_groupreg.reasons import (
 
 if TYPE_CHECKING:
     from synapse.events import EventBase
+    from synapse.media._base import FileInfo
+    from synapse.media.media_storage import ReadableFileWrapper
     from synapse.module_api import ModuleApi, ProfileInfo, Requester, UserProfile
     from synapse.types import RoomAlias
 
@@ -319,6 +331,23 @@ class Dispatcher:
         )
         return await self.decide(Stage.DIRECTORY, facts) is not None
 
+    async def check_media_file_for_spam(
+        self, file_wrapper: ReadableFileWrapper, file_info: FileInfo
+    ) -> SpamAnswer:
+        if file_info.thumbnail is not None:
+            return NOT_SPAM
+        facts = MediaFacts(
+            file_wrapper.path,
+            file_info.file_id,
+            file_info.server_name,
+            hs.current_requester(),
+            bool(file_info.url_cache),
+        )
+        refusal = await self.decide(Stage.MEDIA, facts)
+        if refusal is not None:
+            raise to_synapse_error(refusal, self._language)
+        return NOT_SPAM
+
     # -- reactions --------------------------------------------------------------
 
     @property
@@ -503,6 +532,9 @@ class Dispatcher:
             ),
             check_username_for_spam=needed(
                 Stage.DIRECTORY, self.check_username_for_spam
+            ),
+            check_media_file_for_spam=needed(
+                Stage.MEDIA, self.check_media_file_for_spam
             ),
             check_registration_for_spam=(
                 self.check_registration_for_spam

@@ -4,9 +4,10 @@ and shared by every rule that answers it.
 Each kind of question has its facts: an event (`EventFacts`), a join
 (`JoinFacts`), an invite (`InviteFacts`), a room creation
 (`CreationFacts`), an alias (`AliasFacts`), a directory entry
-(`ProfileFacts`). Everything that costs a lookup is read on first use and
-kept for the other rules: the room's registration, the room's state, the
-event a redaction targets. A plain message asks for none of them.
+(`ProfileFacts`), a stored file (`MediaFacts`). Everything that costs a
+lookup is read on first use and kept for the other rules: the room's
+registration, the room's state, the event a redaction targets. A plain
+message asks for none of them.
 
 Every facts object names an `actor` and a `target` (for the audit entry of
 a refusal) and says whether it involves the notice bot, which the
@@ -265,6 +266,43 @@ class ProfileFacts:
 
     def involves(self, is_bot: IsBot) -> bool:
         return is_bot(self.user_id)
+
+
+@attrs.define(slots=True, eq=False)
+class MediaFacts:
+    """A file Synapse has written and is about to keep
+    (`check_media_file_for_spam`): a local upload, a copy of another
+    server's media, a URL preview's page or image. Thumbnails are not
+    asked about: the file they are made from was."""
+
+    #: Where the file is on disk (read it in a thread).
+    path: str
+    #: The file's id: the media id for local uploads.
+    file_id: str
+    #: The server the media came from; None for this server's own files.
+    origin: str | None
+    #: The user whose request stores the file (the uploader; for remote
+    #: media, who asked for it); None when Synapse did not say.
+    requester: str | None
+    #: A URL preview's download.
+    url_preview: bool = False
+
+    @property
+    def local(self) -> bool:
+        """Uploaded here (remote media is judged only by rules that say
+        `remote=True`)."""
+        return self.origin is None
+
+    @property
+    def actor(self) -> str:
+        return self.requester or self.origin or "-"
+
+    @property
+    def target(self) -> str:
+        return f"{self.origin or 'local'}/{self.file_id}"
+
+    def involves(self, is_bot: IsBot) -> bool:
+        return self.requester is not None and is_bot(self.requester)
 
 
 class Facts(Protocol):

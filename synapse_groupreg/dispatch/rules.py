@@ -50,6 +50,9 @@ class Stage(str, enum.Enum):
     #: `check_username_for_spam`: a refusal hides the user from directory
     #: searches (ProfileFacts).
     DIRECTORY = "directory"
+    #: `check_media_file_for_spam`: a file Synapse stores, local uploads and
+    #: remote media, not thumbnails (MediaFacts).
+    MEDIA = "media"
 
 
 F = TypeVar("F")

@@ -22,6 +22,7 @@ from synapse_groupreg.config.sanctions import (
 )
 from synapse_groupreg.credit import CreditChange, CreditLedger
 from synapse_groupreg.matrix import MatrixRooms
+from synapse_groupreg.media.quarantine import MediaQuarantine
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.reasons import Refusal
 from synapse_groupreg.sanctions.enforcement import SanctionsInForce, suspended_admin
@@ -62,8 +63,12 @@ class SanctionService:
         statements: Statements,
         now_ms: Callable[[], int],
         user_exists: Callable[[str], Awaitable[bool]],
+        quarantine: MediaQuarantine | None = None,
     ) -> None:
         self.config = config
+        #: When set (`content.media.quarantine`), closing a room quarantines
+        #: its media (C7).
+        self._quarantine = quarantine
         self._store = store
         self._credit = credit
         self._audit = audit
@@ -236,7 +241,8 @@ class SanctionService:
 
     async def _close(self, row: SanctionRow) -> dict[str, Any]:
         """D2 close: the registry lists it closed (its code retired), then
-        every local member leaves; the history stays."""
+        every local member leaves; the history stays, its media quarantined
+        when `content.media.quarantine` says so (C7)."""
         details: dict[str, Any] = {}
         try:
             await self.registry.mark_closed(row.target, row.actor, row.reason)
@@ -247,6 +253,8 @@ class SanctionService:
         details["members_removed"] = removed
         if failed:
             details["members_not_removed"] = failed
+        if self._quarantine is not None:
+            details.update(await self._quarantine.room(row.target, row.actor))
         return details
 
     async def _post_in_room(self, room_id: str, text: str) -> str:

@@ -16,6 +16,7 @@ from synapse_groupreg.store import (
     complaints,
     content_hits,
     keywords,
+    lists,
     netlog,
     notices,
     reveals,
@@ -48,6 +49,8 @@ MIGRATIONS += (
     *class_requests_store.MIGRATIONS,
 )
 MIGRATIONS += (*keywords.MIGRATIONS, *content_hits.MIGRATIONS)
+# Media and link lists (C7, C8).
+MIGRATIONS += lists.MIGRATIONS
 MIGRATIONS += (
     *credit_store.MIGRATIONS,
     *sanction_store.MIGRATIONS,
@@ -80,6 +83,7 @@ class Store:
         self.roles = roles_store.RoleStore(db)
         self.class_requests = class_requests_store.ClassRequestStore(db)
         self.keywords = keywords.KeywordStore(db)
+        self.lists = lists.ListStore(db)
         self.content_hits = content_hits.ContentHitStore(db)
         self.credit = credit_store.CreditStore(db)
         self.sanctions = sanction_store.SanctionStore(db, now_ms)

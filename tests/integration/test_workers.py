@@ -1,6 +1,7 @@
 """G5, B3, C4: the rules hold with a main process and a generic worker
 (PostgreSQL + Redis): caps across processes, cached registry facts
-invalidated on every worker, roles recorded once, keyword lists reloaded."""
+invalidated on every worker, roles recorded once, keyword and link lists
+reloaded."""
 
 from __future__ import annotations
 
@@ -173,5 +174,36 @@ async def test_a_keyword_list_change_reaches_the_worker_without_restart(
     print(f"list change reached the worker after {time.monotonic() - changed_at:.2f} s")
     assert (sent[0], reason(sent[1])) == (403, "PROHIBITED_CONTENT")
     status, listing = await Http(worker, admin.access_token).get(f"{ADMIN}/keywords")
+    assert status == 200
+    assert listing["loaded_version"] == body["version"]
+
+
+async def test_a_link_list_change_reaches_the_worker_without_restart(
+    cluster: tuple[Homeserver, Worker],
+) -> None:
+    """C8 (and C7, the same mechanism): the worker refuses a link to a
+    domain listed through the main process, with no restart, once its own
+    poll of the links' version has reloaded them."""
+    main, worker = cluster
+    admin, user = main.register(admin=True), main.register()
+    room_id = await new_room(main, user)
+    text = "see https://www.worker-test.example/x"
+    sent = await send_text(worker, user, room_id, text)
+    assert sent[0] == 200, sent
+
+    status, body = await Http(main, admin.access_token).put(
+        f"{ADMIN}/links/worker_test",
+        {"action": "block", "credit_penalty": 1, "domains": ["worker-test.example"]},
+    )
+    assert status == 200, body
+    changed_at = time.monotonic()
+    while time.monotonic() - changed_at < 60:
+        sent = await send_text(worker, user, room_id, text)
+        if sent[0] != 200:
+            break
+        await asyncio.sleep(0.1)
+    print(f"link list reached the worker after {time.monotonic() - changed_at:.2f} s")
+    assert (sent[0], reason(sent[1])) == (403, "PROHIBITED_LINK")
+    status, listing = await Http(worker, admin.access_token).get(f"{ADMIN}/links")
     assert status == 200
     assert listing["loaded_version"] == body["version"]
