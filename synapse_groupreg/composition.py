@@ -41,6 +41,7 @@ from synapse_groupreg.checks.identity import IdentityChecks
 from synapse_groupreg.checks.links import LinkChecks
 from synapse_groupreg.checks.media import MediaChecks
 from synapse_groupreg.checks.membership import Membership
+from synapse_groupreg.checks.mutes import MuteChecks
 from synapse_groupreg.checks.netlog import NetlogFeed
 from synapse_groupreg.checks.rooms import RoomChecks
 from synapse_groupreg.checks.sanctions import SanctionChecks
@@ -58,7 +59,8 @@ from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.dispatch import Dispatcher, Guard, Reactions, RuleBook
 from synapse_groupreg.dispatch.facts import StateMap
 from synapse_groupreg.export import SectionSource
-from synapse_groupreg.governance.wiring import build_governance
+from synapse_groupreg.governance.roles import Role, covers
+from synapse_groupreg.governance.wiring import Governance, build_governance
 from synapse_groupreg.identity.selfservice import SelfService
 from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.identity.transport import provider_client
@@ -71,6 +73,8 @@ from synapse_groupreg.media.check import MediaFilter
 from synapse_groupreg.media.lists import MediaSnapshot, media_family
 from synapse_groupreg.media.quarantine import MediaQuarantine
 from synapse_groupreg.metrics import AdoptionGauges
+from synapse_groupreg.mutes.commands import MuteCommands
+from synapse_groupreg.mutes.service import Mutes
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.rooms.accountability import Accountability
@@ -220,6 +224,17 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         local_user_exists,
         quarantine,
     )
+    mutes = Mutes(
+        store.mutes,
+        matrix,
+        registry,
+        sanctions,
+        audit,
+        notices,
+        statements,
+        rooms_config.admin_power_level,
+        now_ms,
+    )
     blacklist = Blacklist(
         config.blacklist,
         language,
@@ -327,6 +342,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         roles=roles,
         matrix=matrix,
         moves=moves,
+        mutes=mutes,
         content=content,
         media_lists=media_lists,
         link_lists=link_lists,
@@ -350,12 +366,18 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         "covenant": covenant_rules(api, config.covenant, is_bot),
         "blacklist": BlacklistChecks(blacklist, is_bot).rules(),
         "sanctions": SanctionChecks(sanctions, credit).rules(),
+        "mutes": MuteChecks(mutes).rules(),
         "rooms": room_checks.rules(),
         "federation": FederationChecks(
             api, rooms_config, registry, caps, bot_name
         ).rules(),
     }
-    reactions = [room_checks.reactions()]
+    reactions = [
+        room_checks.reactions(),
+        MuteCommands(
+            mutes, notices, matrix, language, _is_platform(api, governance)
+        ).reactions(),
+    ]
     if identity is not None and selfservice is not None:
         identity_checks = IdentityChecks(
             api, identity, selfservice, notices, audit, bot_name
@@ -518,6 +540,19 @@ def _category_lists(
             )
         )
     return media, links, jobs
+
+
+def _is_platform(
+    api: ModuleApi, governance: Governance
+) -> Callable[[str], Awaitable[bool]]:
+    """Whether a user holds the module role `moderator` (G7): they mute as
+    the platform."""
+
+    async def is_platform(user_id: str) -> bool:
+        held = governance.authoriser.roles_of(user_id, await api.is_user_admin(user_id))
+        return covers(held, Role.MODERATOR)
+
+    return is_platform
 
 
 def _local_user_exists(api: ModuleApi) -> Callable[[str], Awaitable[bool]]:

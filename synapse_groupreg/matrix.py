@@ -92,6 +92,11 @@ class MatrixRooms:
         state: StateMap = await self._api.get_room_state(room_id)
         return state
 
+    async def state_of(self, room_id: str, keys: Iterable[tuple[str, str]]) -> StateMap:
+        """The room's current state events of these (type, state key)."""
+        state: StateMap = await self._api.get_room_state(room_id, list(keys))
+        return state
+
     async def event(self, event_id: str) -> EventBase | None:
         return await hs.event(self._api, event_id)
 

@@ -35,6 +35,16 @@ class Reason(str, enum.Enum):
     #: A link to a listed domain, or outside a class's allow list (C8).
     PROHIBITED_LINK = "PROHIBITED_LINK"
     ROOM_SUSPENDED = "ROOM_SUSPENDED"
+    #: The sender is muted in this group (B8).
+    MEMBER_MUTED = "MEMBER_MUTED"
+    #: The whole group is muted, and the sender is neither admin nor exempt.
+    ROOM_MUTED = "ROOM_MUTED"
+    #: Muting is for the group's admins and platform moderators.
+    MUTE_NOT_ALLOWED = "MUTE_NOT_ALLOWED"
+    #: A group admin muting a creator, or an admin at or above their power.
+    MUTE_PROTECTED = "MUTE_PROTECTED"
+    #: A group admin changing or lifting a mute the platform decided.
+    MUTE_BY_PLATFORM = "MUTE_BY_PLATFORM"
     ROOM_CLOSED = "ROOM_CLOSED"
     ADMIN_SUSPENDED = "ADMIN_SUSPENDED"
     CREATION_REVOKED = "CREATION_REVOKED"
@@ -112,6 +122,33 @@ _MESSAGES: Mapping[Reason, tuple[str, str]] = {
     Reason.ROOM_SUSPENDED: (
         "该群已被暂停发布信息，至 {until} 恢复。",
         "Posting in this group is suspended until {until}.",
+    ),
+    Reason.MEMBER_MUTED: (
+        "您在本群已被禁言，至 {until} 解除（{by}的决定）。禁言期间仍可阅读消息。",
+        "You are muted in this group until {until}, by decision of {by}; you "
+        "can still read it.",
+    ),
+    Reason.ROOM_MUTED: (
+        "本群已开启全员禁言，至 {until} 解除（{by}的决定），"
+        "其间只有群管理员和指定成员可以发言。",
+        "Everyone in this group is muted until {until}, by decision of {by}; "
+        "until then only its admins and the members they named may post.",
+    ),
+    Reason.MUTE_NOT_ALLOWED: (
+        "只有群主、群管理员（权限等级 {level} 及以上）和平台管理员可以禁言或解除禁言。",
+        "Only the group's creators, its admins (power level {level} or more) "
+        "and platform moderators may mute members or lift a mute.",
+    ),
+    Reason.MUTE_PROTECTED: (
+        "您不能禁言 {target}：群主，以及权限等级与您相同或更高的管理员，"
+        "只能由平台禁言。",
+        "You cannot mute {target}: the group's creators, and admins whose power "
+        "level is at least your own, can only be muted by the platform.",
+    ),
+    Reason.MUTE_BY_PLATFORM: (
+        "该禁言是平台的决定，群管理员不能更改或解除。",
+        "This mute is the platform's decision; the group's admins cannot change "
+        "or lift it.",
     ),
     Reason.ROOM_CLOSED: (
         "该群已被依法关闭。",

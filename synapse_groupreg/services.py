@@ -22,6 +22,7 @@ from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.links.lists import LinkSnapshot
 from synapse_groupreg.matrix import MatrixRooms
 from synapse_groupreg.media.lists import MediaSnapshot
+from synapse_groupreg.mutes.service import Mutes
 from synapse_groupreg.netlog import NetworkLog
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.rooms.accountability import Accountability
@@ -71,6 +72,8 @@ class Services:
     matrix: MatrixRooms
     #: Moving rooms between classes, declaring categories (B2, B6).
     moves: ClassMoves
+    #: Timed mutes by group admins and platform moderators (B8).
+    mutes: Mutes
     #: The prohibited-content filter (C1-C4, C6): lists, decision, hits.
     content: ContentServices
     #: The media lists (C7), None when `content.media` is off.

@@ -26,6 +26,7 @@ ORDER: Mapping[Stage, Sequence[str]] = {
         "rooms",
         "blacklist",
         "sanctions",
+        "mutes",
         "identity",
         "covenant",
         "content",

@@ -21,6 +21,7 @@ from synapse_groupreg.http.governance import GovernanceApi
 from synapse_groupreg.http.identity import IdentityAdminApi
 from synapse_groupreg.http.keywords import KeywordsApi
 from synapse_groupreg.http.lists import LinkListsApi, MediaListsApi
+from synapse_groupreg.http.mutes import MutesApi
 from synapse_groupreg.http.records import RecordsApi
 from synapse_groupreg.http.reveals import RevealsApi
 from synapse_groupreg.http.rooms import RoomsApi
@@ -34,7 +35,7 @@ API_CLASSES: tuple[type[Any], ...] = (ClientApi, AdminApi, RecordsApi)
 # Reveal requests before the identity routes: "{user_id}" matches "reveals".
 API_CLASSES += (GovernanceApi, RevealsApi, IdentityAdminApi, VerifyPage)
 API_CLASSES += (SanctionsApi, BlacklistApi, ViolationsApi, EmergencyApi)
-API_CLASSES += (RoomsApi, UsersApi)
+API_CLASSES += (RoomsApi, MutesApi, UsersApi)
 API_CLASSES += (KeywordsApi, MediaListsApi, LinkListsApi)
 API_CLASSES += (ComplaintsApi,)
 API_CLASSES += (ConsolePage,)

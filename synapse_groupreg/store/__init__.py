@@ -17,6 +17,7 @@ from synapse_groupreg.store import (
     content_hits,
     keywords,
     lists,
+    mutes,
     netlog,
     notices,
     reveals,
@@ -58,6 +59,8 @@ MIGRATIONS += (
     *violation_store.MIGRATIONS,
 )
 MIGRATIONS += complaints.MIGRATIONS
+# Timed mutes by group admins and platform moderators (B8).
+MIGRATIONS += mutes.MIGRATIONS
 MIGRATIONS += adoption.MIGRATIONS
 # Roles, reveal requests and audit checkpoints (G7, A6, F1).
 MIGRATIONS += (
@@ -89,6 +92,7 @@ class Store:
         self.sanctions = sanction_store.SanctionStore(db, now_ms)
         self.blacklist = blacklist_store.BlacklistStore(db, now_ms)
         self.violations = violation_store.ViolationStore(db)
+        self.mutes = mutes.MuteStore(db, now_ms)
         self.room_texts = room_texts.RoomTextStore(db)
         self.complaints = complaints.ComplaintStore(db)
         self.complaint_intake = complaint_intake.IntakeStore(db)
