@@ -69,6 +69,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/admin/v1/emergency"): MOD,
     ("GET", "/admin/v1/rooms"): MOD,
     ("GET", "/admin/v1/rooms/{room_id}"): MOD,
+    ("GET", "/admin/v1/rooms/{room_id}/mutes"): MOD,
     ("GET", "/admin/v1/class-requests"): MOD,
     ("POST", "/admin/v1/class-requests/{request_id}"): MOD,
     ("GET", "/admin/v1/keywords"): MOD,

@@ -207,3 +207,47 @@ async def test_a_link_list_change_reaches_the_worker_without_restart(
     status, listing = await Http(worker, admin.access_token).get(f"{ADMIN}/links")
     assert status == 200
     assert listing["loaded_version"] == body["version"]
+
+
+async def test_a_mute_holds_on_every_process(
+    cluster: tuple[Homeserver, Worker],
+) -> None:
+    """B8, G5: a mute made through the main process refuses the member's
+    sends through the worker, and one lifted through the worker frees them
+    on the main process (the mutes in force are one cached entry that
+    every process drops on a change); a `!mute` typed through the worker
+    is run where reactions run, and holds on both."""
+    main, worker = cluster
+    owner, member = main.register(), main.register()
+    room_id = await new_room(main, owner, preset="public_chat")
+    assert (await join(worker, member, room_id))[0] == 200
+    mutes = f"{CLIENT}/rooms/{room_path(room_id)}/mutes"
+
+    async def sends(endpoint: Homeserver | Worker, expect: int) -> tuple[int, Any]:
+        deadline = time.monotonic() + 10
+        while True:
+            sent = await send_text(endpoint, member, room_id, "hello")
+            if sent[0] == expect or time.monotonic() > deadline:
+                return sent
+            await asyncio.sleep(0.1)
+
+    status, body = await Http(main, owner.access_token).post(
+        mutes, {"user_id": member.user_id, "duration": "1h"}
+    )
+    assert status == 200, body
+    sent = await sends(worker, 403)
+    assert (sent[0], reason(sent[1])) == (403, "MEMBER_MUTED"), sent
+    status, body = await Http(worker, owner.access_token).delete(
+        f"{mutes}/{room_path(member.user_id)}"
+    )
+    assert status == 200, body
+    assert (await sends(main, 200))[0] == 200
+
+    typed = await Http(worker, owner.access_token).put(
+        f"/_matrix/client/v3/rooms/{room_path(room_id)}/send/m.room.message/mute1",
+        {"msgtype": "m.text", "body": f"!mute {member.user_id} 1h"},
+    )
+    assert typed[0] == 200, typed
+    for endpoint in (main, worker):
+        sent = await sends(endpoint, 403)
+        assert (sent[0], reason(sent[1])) == (403, "MEMBER_MUTED"), sent
