@@ -1,9 +1,10 @@
-"""The per-event cost of the sanction and blacklist checks (D1-D4), warm.
+"""The per-event cost of the sanction, blacklist and mute checks (D1-D4,
+B8), warm.
 
 Runs the real rules (`checks/sanctions.py`, `checks/blacklist.py`) through
 the real dispatcher in-process, on Synapse's real `@cached` machinery, over
 a SQLite database filled with many sanctions in force, a large blacklist
-with globs, and a credit ledger, and times the event stage
+with globs, many mutes in force, and a credit ledger, and times the event stage
 (`check_event_for_spam`; the member stage, `check_event_allowed`, for
 membership events) per event once the caches are warm (the state every
 event but the first after a change sees). The database is never touched in
@@ -34,10 +35,12 @@ from synapse_groupreg.audit import AuditLog
 from synapse_groupreg.blacklist.service import Blacklist, NoPersons
 from synapse_groupreg.checks import ORDER
 from synapse_groupreg.checks.blacklist import BlacklistChecks
+from synapse_groupreg.checks.mutes import MuteChecks
 from synapse_groupreg.checks.sanctions import SanctionChecks
 from synapse_groupreg.config import parse_config
 from synapse_groupreg.credit import CreditLedger
 from synapse_groupreg.dispatch import Dispatcher, Guard, Reactions, RuleBook
+from synapse_groupreg.mutes.service import Mutes
 from synapse_groupreg.sanctions.service import SanctionService
 from synapse_groupreg.sanctions.statements import Statements
 from synapse_groupreg.store import MIGRATIONS
@@ -46,6 +49,7 @@ from synapse_groupreg.store.blacklist import BlacklistStore, NewEntry
 from synapse_groupreg.store.credit import CreditStore
 from synapse_groupreg.store.credit import NewEntry as NewCredit
 from synapse_groupreg.store.database import CacheSupport, Database, apply_migrations
+from synapse_groupreg.store.mutes import MuteStore, NewMute
 from synapse_groupreg.store.sanctions import NewSanction, SanctionStore
 
 SERVER = "bench.example"
@@ -129,7 +133,9 @@ async def _no_invalidate(func: Any, keys: tuple[Any, ...]) -> None:
     func.invalidate(keys)
 
 
-def build(rooms: int, blacklisted: int, globs: int) -> tuple[Dispatcher, Counted]:
+def build(
+    rooms: int, blacklisted: int, globs: int, with_mutes: bool = True
+) -> tuple[Dispatcher, Counted]:
     config = parse_config({"profile": "cn"})
     db = Counted()
     clock = Clock(reactor, SERVER)
@@ -139,6 +145,7 @@ def build(rooms: int, blacklisted: int, globs: int) -> tuple[Dispatcher, Counted
     sanction_store = SanctionStore(database, now)
     blacklist_store = BlacklistStore(database, now)
     credit_store = CreditStore(database)
+    mute_store = MuteStore(database, now)
 
     async def fill() -> None:
         for n in range(rooms):
@@ -198,6 +205,19 @@ def build(rooms: int, blacklisted: int, globs: int) -> tuple[Dispatcher, Counted
                     NOW + 10**9,
                 )
             )
+        for n in range(rooms):
+            await mute_store.replace(
+                NewMute(
+                    f"!muted{n}",
+                    f"@muted{n}:{SERVER}",
+                    False,
+                    "@admin:x",
+                    "r",
+                    (),
+                    NOW,
+                    NOW + 3_600_000,
+                )
+            )
         await credit_store.append(
             f"@talker:{SERVER}",
             NOW,
@@ -234,14 +254,25 @@ def build(rooms: int, blacklisted: int, globs: int) -> tuple[Dispatcher, Counted
         Api().is_mine,
         NoPersons(),
     )
-    bot = Bot()
-    book = RuleBook.build(
-        ORDER,
-        {
-            "blacklist": BlacklistChecks(blacklist, bot.is_bot).rules(),
-            "sanctions": SanctionChecks(sanctions, credit).rules(),
-        },
+    mutes = Mutes(
+        mute_store,
+        unused,
+        unused,
+        sanctions,
+        unused,
+        unused,
+        statements,
+        config.rooms.admin_power_level,
+        now,
     )
+    bot = Bot()
+    contributions = {
+        "blacklist": BlacklistChecks(blacklist, bot.is_bot).rules(),
+        "sanctions": SanctionChecks(sanctions, credit).rules(),
+    }
+    if with_mutes:
+        contributions["mutes"] = MuteChecks(mutes).rules()
+    book = RuleBook.build(ORDER, contributions)
     dispatcher = Dispatcher(
         cast(Any, Api()),
         book,
@@ -309,6 +340,7 @@ def main() -> None:
     parser.add_argument("--globs", type=int, default=100)
     args = parser.parse_args()
     dispatcher, db = build(args.rooms, args.blacklisted, args.globs)
+    without_mutes, _ = build(args.rooms, args.blacklisted, args.globs, False)
     cases = [
         (
             "message, nobody sanctioned",
@@ -327,6 +359,14 @@ def main() -> None:
             Event("m.room.message", f"@admin7:{SERVER}", "!open", {"body": "hi"}),
         ),
         (
+            "message, in a room with a muted member",
+            Event("m.room.message", f"@talker:{SERVER}", "!muted7", {"body": "hi"}),
+        ),
+        (
+            "message, muted member",
+            Event("m.room.message", f"@muted7:{SERVER}", "!muted7", {"body": "hi"}),
+        ),
+        (
             "join, remote user of a globbed server",
             Event(
                 "m.room.member",
@@ -343,7 +383,8 @@ def main() -> None:
     warm = db.queries
     print(
         f"in force: {args.rooms} suspended rooms, {args.rooms} suspended admins; "
-        f"blacklist: {args.blacklisted} users + {args.globs} server globs"
+        f"blacklist: {args.blacklisted} users + {args.globs} server globs; "
+        f"{args.rooms} muted members"
     )
     print(f"{'event':42} {'µs/event':>9}  outcome")
     harness, _ = time_event(NoRules(), cases[0][1], args.events)
@@ -352,6 +393,22 @@ def main() -> None:
         micros, outcome = time_event(dispatcher, event, args.events)
         print(f"{name:42} {micros:9.2f}  {outcome}")
     print(f"database queries in the timed loops: {db.queries - warm}")
+    # The mutes rule's share: the same plain message with and without it.
+    plain = cases[0][1]
+    defer.ensureDeferred(_decide(without_mutes, plain)).addErrback(lambda f: None)
+    pairs = [
+        (
+            time_event(without_mutes, plain, args.events)[0],
+            time_event(dispatcher, plain, args.events)[0],
+        )
+        for _ in range(3)
+    ]
+    off = statistics.median(p[0] for p in pairs)
+    on = statistics.median(p[1] for p in pairs)
+    print(
+        f"plain message without / with the mutes rule: {off:.2f} / {on:.2f} µs"
+        f" ({on / off:.3f}x; {on - off:+.2f} µs)"
+    )
 
 
 if __name__ == "__main__":
