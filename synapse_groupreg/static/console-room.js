@@ -1,6 +1,6 @@
 // One group (B5, B6): its registration, who answers for it and when, its
-// sanctions, and the form that sanctions it (D2): warn with a deadline,
-// suspend posting for a while, or close after a confirmation.
+// sanctions and mutes (B8), and the form that sanctions it (D2): warn with
+// a deadline, suspend posting for a while, or close after a confirmation.
 
 import { admin, seg } from "./console-api.js";
 import { t } from "./console-i18n.js";
@@ -11,10 +11,12 @@ export async function showRoom(root, roomId, notice) {
   root.replaceChildren(heading(t("room.title", { id: roomId })), loading());
   let room;
   let sanctions;
+  let mutes;
   try {
-    [room, sanctions] = await Promise.all([
+    [room, sanctions, mutes] = await Promise.all([
       admin("GET", `/rooms/${seg(roomId)}`),
       admin("GET", `/rooms/${seg(roomId)}/sanctions`, { query: { limit: 200 } }),
+      admin("GET", `/rooms/${seg(roomId)}/mutes`, { query: { limit: 200 } }),
     ]);
   } catch (e) {
     root.replaceChildren(heading(t("room.title", { id: roomId })), errorBox(e), back());
@@ -33,6 +35,8 @@ export async function showRoom(root, roomId, notice) {
     holders(room.admin_history ?? [], t("room.history")),
     heading(t("room.sanctions"), 3),
     sanctionTable(root, roomId, sanctions.sanctions),
+    heading(t("room.mutes"), 3),
+    muteTable(mutes.mutes),
   );
   if (room.status === "active") root.append(sanctionForm(root, room));
 }
@@ -92,6 +96,30 @@ function sanctionTable(root, roomId, list) {
     t("actions"),
   ];
   return el("div", { id: "room-sanctions" }, table(t("room.sanctions"), columns, rows, t("room.no_sanctions")));
+}
+
+// B8: every mute of the group, newest first, with who muted (members never
+// see that; the platform does) and when it ended.
+function muteTable(list) {
+  const rows = list.map((m) => [
+    m.all ? t("mute.everyone") : m.user_id,
+    term("mute_by", m.by),
+    orDash(m.reason),
+    m.actor,
+    when(m.created_ts),
+    when(m.until_ts),
+    m.lifted_ts === null ? "—" : el("span", {}, when(m.lifted_ts), ` ${m.lifted_by ?? ""}`),
+  ]);
+  const columns = [
+    t("mute.target"),
+    t("mute.by"),
+    t("sanction.reason"),
+    t("sanction.actor"),
+    t("sanction.created"),
+    t("mute.until"),
+    t("mute.lifted"),
+  ];
+  return el("div", { id: "room-mutes" }, table(t("room.mutes"), columns, rows, t("room.no_mutes")));
 }
 
 // D5: any sanction but close can be lifted early, with a reason.

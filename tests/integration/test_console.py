@@ -1,7 +1,7 @@
 """The web console (G2) on a real homeserver, driven in headless Chromium:
 an admin signs in with Synapse's own login, reviews a pending identity
-submission (A3), finds a group by its registration code (B4, B6) and warns
-it (D2), and works an overdue complaint from the queue to a decision and
+submission (A3), finds a group by its registration code (B4, B6), sees
+its mutes (B8) and warns it (D2), and works an overdue complaint from the queue to a decision and
 its close (E2, E3); a non-admin is told they are not an admin; the page and
 its files are served with strict headers. Screenshots land in
 tests/artefacts/."""
@@ -152,6 +152,12 @@ async def test_admin_reviews_identity_and_warns_a_group(hs: Homeserver) -> None:
     submission = await _pending_submission(hs, admin, user)
     room_id, code = await _registered_room(hs, admin)
     http = Http(hs, admin.access_token)
+    # B8: a platform mute of everyone shows in the room's view.
+    status, body = await http.post(
+        f"{CLIENT}/rooms/{urllib.parse.quote(room_id, safe='')}/mutes",
+        {"all": True, "duration": "1h", "reason": "整顿"},
+    )
+    assert status == 200, body
 
     async with console_page(hs) as console:
         await console.sign_in(admin, "console-sign-in.png")
@@ -186,6 +192,8 @@ async def test_admin_reviews_identity_and_warns_a_group(hs: Homeserver) -> None:
         assert await page.inner_text("#room-detail-code") == code
         detail = await page.inner_text("main")
         assert "读书会" in detail and "Creator" in detail
+        mutes = await page.inner_text("#room-mutes")
+        assert "Everyone" in mutes and "Platform" in mutes and "整顿" in mutes
 
         await page.fill("#sanction-deadline", "3d")
         await page.click("#sanction-apply")
