@@ -1,10 +1,10 @@
 """The web console (G2) on a real homeserver, driven in headless Chromium:
 an admin signs in with Synapse's own login, reviews a pending identity
 submission (A3), finds a group by its registration code (B4, B6), sees
-its mutes (B8) and warns it (D2), and works an overdue complaint from the queue to a decision and
-its close (E2, E3); a non-admin is told they are not an admin; the page and
-its files are served with strict headers. Screenshots land in
-tests/artefacts/."""
+its mutes (B8) and warns it (D2), and works an overdue complaint from the
+queue to a decision and its close (E2, E3); a non-admin is told they are
+not an admin; the page and its files are served with strict headers.
+Screenshots land in tests/artefacts/."""
 
 from __future__ import annotations
 
