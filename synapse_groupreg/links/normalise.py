@@ -19,10 +19,16 @@ ASCII form, the form the lists are stored in:
 
 A host is ASCII labels with a letter top-level label (`evil.com`,
 `xn--fiqs8s`), or, when the text is not ASCII, a word with "." between
-Unicode labels, delimited by spaces or punctuation (`例子.中国`). Not
-taken: IP addresses, and a Unicode host written straight against Chinese
-text with no space or punctuation (no boundary tells where it ends); ASCII
-hosts are found in Chinese text without spaces.
+Unicode labels, delimited by spaces or punctuation (`例子.中国`), or an IP
+address written as a link's host (after a scheme or user-info, or before
+a path or port): four decimal numbers up to 255 (`http://203.0.113.9`,
+`203.0.113.9/login`), or an IPv6
+address in brackets as URLs write it (`http://[2001:db8::1]/`), each in
+its canonical form (`2001:db8::1`). Not taken: a Unicode host written
+straight against Chinese text with no space or punctuation (no boundary
+tells where it ends), IPv4 addresses in other notations (octal, hex, one
+number) and address ranges; ASCII hosts are found in Chinese text without
+spaces.
 
 Pure; cheap for texts without a dot (`may_hold_links`: a few `in` tests).
 `hosts` costs one linear regular-expression pass over texts that have one.
@@ -30,6 +36,8 @@ Pure; cheap for texts without a dot (`may_hold_links`: a few `in` tests).
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import re
 import unicodedata
 import urllib.parse
@@ -50,6 +58,10 @@ _ASCII_RUN = re.compile(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
 #: The longest host (RFC 1035): words are never walked further from a dot.
 _MAX_HOST = 253
 _TOP_LABEL = re.compile(r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})")
+#: Four decimal numbers of at most three digits: maybe an IPv4 address.
+_DOTTED_QUAD = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+#: An IPv6 address in a URL's brackets (RFC 3986): `http://[2001:db8::1]/`.
+_BRACKETED_IPV6 = re.compile(r"://\[([0-9A-Fa-f:.]{2,45})\]")
 #: Full-width letters, digits and full stop, which NFKC maps to ASCII.
 _FULL_WIDTH = re.compile("[\uff0e\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
@@ -96,15 +108,26 @@ def _ideographic_dot_positions(text: str) -> list[int]:
 
 
 def may_hold_links(text: str) -> bool:
-    """False when the text cannot hold a link: no dot of any kind and no
-    percent sign (three `in` tests for most texts)."""
-    if "." in text or "%" in text or "\uff0e" in text:
+    """False when the text cannot hold a link: no dot of any kind, no
+    percent sign and no bracketed address (four `in` tests for most texts)."""
+    if "." in text or "%" in text or "\uff0e" in text or "://[" in text:
         return True
     return bool(_ideographic_dot_positions(text))
 
 
+def ip_address(text: str) -> str | None:
+    """`text` as a canonical IP address (`2001:DB8:0::1` -> `2001:db8::1`),
+    or None if it is not one in the notations taken."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
 def to_ascii(host: str) -> str | None:
     """One host in the lists' form, or None when IDNA cannot write it."""
+    if ":" in host:  # only IPv6 addresses have one
+        return ip_address(host)
     host = host.translate(_DOT_MAP).strip(".").lower()
     if not host.isascii():
         try:
@@ -161,6 +184,19 @@ def _words_with_dots(text: str) -> Iterator[tuple[int, int]]:
         i = text.find(".", end)
 
 
+def _linked(text: str, start: int, end: int, m: re.Match[str]) -> bool:
+    """Whether a dotted quad is written as a link's host (after a scheme or
+    user-info, or before a path or port): a bare `1.2.3.4` in words is as
+    likely a version number, which a class's allow list must not refuse."""
+    if m.start() != 0 or m.end() != end - start or ip_address(m.group()) is None:
+        return False
+    return (
+        text.endswith("://", 0, start)
+        or text.endswith("@", 0, start)
+        or text.startswith(("/", ":"), end)
+    )
+
+
 def _hosts_in(text: str) -> Iterator[str]:
     ascii_only = text.isascii()
     words: set[str] = set()
@@ -172,6 +208,8 @@ def _hosts_in(text: str) -> Iterator[str]:
         for m in _ASCII_RUN.finditer(word):
             run = m.group()
             if not _TOP_LABEL.fullmatch(run.rsplit(".", 1)[1]):
+                if _DOTTED_QUAD.fullmatch(run) and _linked(text, start, end, m):
+                    yield run
                 continue
             if ascii_only or _bounded(text, start + m.start(), start + m.end()):
                 yield run
@@ -193,12 +231,16 @@ def hosts(text: str) -> Iterator[str]:
         return
     seen: set[str] = set()
     raws: set[str] = set()
-    for raw in _hosts_in(_decoded(text)):
+    decoded = _decoded(text)
+    found = _hosts_in(decoded)
+    if "://[" in decoded:
+        found = itertools.chain(found, _BRACKETED_IPV6.findall(decoded))
+    for raw in found:
         if raw in raws:
             continue
         raws.add(raw)
         host = to_ascii(raw)
-        if host is not None and host not in seen and "." in host:
+        if host is not None and host not in seen and ("." in host or ":" in host):
             seen.add(host)
             yield host
 
@@ -216,6 +258,11 @@ def domain_entry(entry: str) -> str:
     if "://" in text:
         text = text.split("://", 1)[1]
     text = re.split(r"[/?#]", text, maxsplit=1)[0].rsplit("@", 1)[-1]
+    address = ip_address(text.strip("[]")) or ip_address(text.split(":", 1)[0])
+    if address is not None:
+        return address
+    if text.startswith("["):
+        raise BadDomain("is not an IP address in brackets")
     if ":" in text:
         text = text.split(":", 1)[0]
     if not text:
@@ -228,15 +275,19 @@ def domain_entry(entry: str) -> str:
         if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", label):
             raise BadDomain(f"has a label {label!r} that is not a domain label")
     if labels[-1].isdigit():
-        raise BadDomain("is an IP address; list domains")
+        raise BadDomain(
+            "is neither a domain nor an IP address of four numbers up to 255"
+        )
     return host
 
 
 def covering(host: str) -> Iterator[str]:
     """The host and every domain above it: a listed domain covers its
     subdomains (`a.b.evil.com` -> `a.b.evil.com`, `b.evil.com`,
-    `evil.com`, `com`)."""
+    `evil.com`, `com`). An IP address covers only itself."""
     yield host
+    if ":" in host or host[-1:].isdigit():
+        return
     start = host.find(".")
     while start != -1:
         yield host[start + 1 :]

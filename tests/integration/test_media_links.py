@@ -239,11 +239,21 @@ async def test_links_to_listed_domains_are_refused_in_every_spelling(
             "action": "block",
             "credit_penalty": 3,
             "labels": {"zh-Hans": "赌博网站", "en": "gambling sites"},
-            "domains": ["https://WWW.Casino-Evil.example./", "bücher.example"],
+            "domains": [
+                "https://WWW.Casino-Evil.example./",
+                "bücher.example",
+                "203.0.113.9",
+                "http://[2001:DB8::9]/",
+            ],
         },
     )
     assert status == 200, body
-    assert body["domains"] == ["casino-evil.example", "xn--bcher-kva.example"]
+    assert body["domains"] == [
+        "2001:db8::9",
+        "203.0.113.9",
+        "casino-evil.example",
+        "xn--bcher-kva.example",
+    ]
     assert "bücher.example" in body["domains_unicode"]
 
     tricks = [
@@ -259,6 +269,9 @@ async def test_links_to_listed_domains_are_refused_in_every_spelling(
         "cdn.casino-evil.example/app.apk",
         "http://bücher.example/",
         "http://xn--bcher-kva.example/",
+        "http://203.0.113.9/login",
+        "203.0.113.9:8080/x",
+        "http://[2001:db8:0:0::9]:8443/",
     ]
     for text in tricks:
         response = await _send(hs, user, room_id, text)
@@ -267,7 +280,13 @@ async def test_links_to_listed_domains_are_refused_in_every_spelling(
         assert answer[REASON_FIELD] == "PROHIBITED_LINK", text
         _bilingual(answer, "赌博网站", "gambling sites")
 
-    for text in ("no link here", "see notcasino-evil.example", "meet at 3.30 ok."):
+    for text in (
+        "no link here",
+        "see notcasino-evil.example",
+        "meet at 3.30 ok.",
+        "version 203.0.113.9 is out",
+        "http://203.0.113.10/",
+    ):
         assert isinstance(await _send(hs, user, room_id, text), nio.RoomSendResponse), (
             text
         )

@@ -76,7 +76,7 @@ def test_entries_are_written_one_way() -> None:
     assert domain_entry("https://user@evil.com:443") == "evil.com"
     assert domain_entry("例子.中国") == "xn--fsqu00a.xn--fiqs8s"
     assert unicode_form("xn--fsqu00a.xn--fiqs8s") == "例子.中国"
-    for bad in ("", "exa mple.com", "1.2.3.4", "-bad-.com", "a" * 64 + ".com"):
+    for bad in ("", "exa mple.com", "1.2.3", "-bad-.com", "a" * 64 + ".com"):
         with pytest.raises(BadDomain):
             domain_entry(bad)
 
@@ -180,3 +180,35 @@ def test_long_words_are_looked_at_only_near_their_dots() -> None:
     assert "evil.com" in list(hosts("访问" * 3000 + "evil.com" + "获取" * 3000))
     assert list(hosts("a" * 5000 + ".")) == []
     assert list(hosts("-" * 5000 + ".")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "host"),
+    [
+        ("http://203.0.113.9/x", "203.0.113.9"),
+        ("访问 203.0.113.9/login 领取", "203.0.113.9"),
+        ("203.0.113.9:8080", "203.0.113.9"),
+        ("http://user@198.51.100.7", "198.51.100.7"),
+        ("http://[2001:DB8:0::1]:8080/x", "2001:db8::1"),
+    ],
+)
+def test_ip_addresses_written_as_links_are_hosts(text: str, host: str) -> None:
+    assert list(hosts(text)) == [host]
+
+
+@pytest.mark.parametrize(
+    "text", ["version 1.2.3.4 released", "1.2.3.4.", "http://999.1.1.1/", "[::1]"]
+)
+def test_numbers_that_are_not_linked_addresses_are_not_hosts(text: str) -> None:
+    """A bare dotted quad in words is as likely a version number: a class
+    allow list must not refuse it."""
+    assert list(hosts(text)) == []
+
+
+def test_an_address_is_listed_in_its_canonical_form_and_covers_only_itself() -> None:
+    assert domain_entry("https://198.51.100.7:8443/p") == "198.51.100.7"
+    assert domain_entry("http://[2001:DB8:0::1]/") == "2001:db8::1"
+    assert list(covering("198.51.100.7")) == ["198.51.100.7"]
+    assert list(covering("2001:db8::1")) == ["2001:db8::1"]
+    with pytest.raises(BadDomain):
+        domain_entry("1.2.3.999")
