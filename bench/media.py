@@ -163,6 +163,7 @@ MESSAGES = {
     "short, no link": "好的，明天上午十点开会，记得带上周的报告。",
     "short, with dot": "ok. see you at 3.30 then.",
     "one link": "请看 https://docs.example.org/plan/2026?ref=chat 里的安排。",
+    "one IP link": "登录 http://203.0.113.9:8080/login 领取奖品",
     "500 chars, 2 links": (
         "关于下周的发布计划，请大家先阅读文档 https://wiki.example.com/release "
         "然后在表格 docs.example.net/sheet 里填写各自的进度。" * 6
