@@ -7,6 +7,10 @@ B4-B6), and `groupreg logs`: the network log (F2).
     groupreg rooms requests                      # moves waiting for approval
     groupreg rooms approve 17 --note "verified organiser"
     groupreg rooms category '!abc:example.org' work   # as the group's creator or admin
+    groupreg rooms mute '!abc:example.org' @bob:example.org 1h --reason 刷屏
+    groupreg rooms mute '!abc:example.org' all 30m --exempt @host:example.org
+    groupreg rooms unmute '!abc:example.org' @bob:example.org
+    groupreg rooms mutes '!abc:example.org'      # every mute, who muted, lifted
     groupreg logs --user @bob:example.org --kind login --all
 """
 
@@ -26,6 +30,17 @@ REQUEST_COLUMNS = (
     "to_class",
     "status",
     "requested_ts",
+)
+MUTE_COLUMNS = (
+    "mute_id",
+    "user_id",
+    "all",
+    "by",
+    "reason",
+    "actor",
+    "until",
+    "lifted_ts",
+    "lifted_by",
 )
 LOG_COLUMNS = ("id", "ts", "kind", "user_id", "room_id", "target", "ip", "event_id")
 
@@ -68,6 +83,38 @@ def _category(client: AdminClient, args: argparse.Namespace) -> Any:
         "PUT",
         f"/_synapse/client/groupreg/v1/rooms/{quoted(args.room_id)}/category",
         {"category": args.category},
+        prefix="",
+    )
+
+
+def _mutes(client: AdminClient, args: argparse.Namespace) -> Any:
+    return listing(client, args, f"/rooms/{quoted(args.room_id)}/mutes", "mutes", {})
+
+
+def _mute(client: AdminClient, args: argparse.Namespace) -> Any:
+    """B8, as a platform moderator (the token's user holds `moderator`)."""
+    body: dict[str, Any] = {"duration": args.duration}
+    if args.target == "all":
+        body["all"] = True
+        if args.exempt:
+            body["exempt"] = args.exempt
+    else:
+        body["user_id"] = args.target
+    if args.reason:
+        body["reason"] = args.reason
+    return client.call(
+        "POST",
+        f"/_synapse/client/groupreg/v1/rooms/{quoted(args.room_id)}/mutes",
+        body,
+        prefix="",
+    )
+
+
+def _unmute(client: AdminClient, args: argparse.Namespace) -> Any:
+    return client.call(
+        "DELETE",
+        f"/_synapse/client/groupreg/v1/rooms/{quoted(args.room_id)}"
+        f"/mutes/{quoted(args.target)}",
         prefix="",
     )
 
@@ -142,6 +189,34 @@ def add_commands(commands: Any) -> None:
     category.add_argument("category")
     category.set_defaults(
         run=_category, routes=(("PUT", "/v1/rooms/{room_id}/category"),)
+    )
+
+    mutes = sub.add_parser("mutes", help="every mute of a group, newest first (B8)")
+    mutes.add_argument("room_id")
+    add_paging(mutes)
+    mutes.set_defaults(
+        run=_mutes,
+        columns=MUTE_COLUMNS,
+        routes=(("GET", "/admin/v1/rooms/{room_id}/mutes"),),
+    )
+    mute = sub.add_parser(
+        "mute",
+        help="mute a member, or everyone ('all'), as the platform (B8; the"
+        " token's user holds the moderator role)",
+    )
+    mute.add_argument("room_id")
+    mute.add_argument("target", help="a user id, or 'all'")
+    mute.add_argument("duration", help="1s to 30d, e.g. 30m, 1h, 7d")
+    mute.add_argument("--reason", help="stated to the member")
+    mute.add_argument(
+        "--exempt", action="append", help="with 'all': who may still speak"
+    )
+    mute.set_defaults(run=_mute, routes=(("POST", "/v1/rooms/{room_id}/mutes"),))
+    unmute = sub.add_parser("unmute", help="lift a mute now (a user id, or 'all')")
+    unmute.add_argument("room_id")
+    unmute.add_argument("target")
+    unmute.set_defaults(
+        run=_unmute, routes=(("DELETE", "/v1/rooms/{room_id}/mutes/{target}"),)
     )
 
     logs = commands.add_parser("logs", help="the network log (F2), oldest first")

@@ -24,7 +24,7 @@ from synapse_groupreg.content.entries import (
     list_change,
     settings_change,
 )
-from synapse_groupreg.content.reloading import Reloader, ToThread, Versioned
+from synapse_groupreg.content.reloading import Reloaded, Reloader, ToThread, Versioned
 from synapse_groupreg.store.lists import CategoryEntries, CategorySizes, ListStore
 
 S = TypeVar("S", bound=Versioned)
@@ -48,7 +48,7 @@ class Family(Generic[S]):
     max_entries: int
 
 
-class Catalogue(Generic[S]):
+class Catalogue(Reloaded[S]):
     """One family's lists: the snapshot every check reads, and changes."""
 
     def __init__(
@@ -73,16 +73,6 @@ class Catalogue(Generic[S]):
             to_thread,
             initial,
         )
-
-    @property
-    def snapshot(self) -> S:
-        return self._reloader.snapshot
-
-    async def poll(self) -> None:
-        await self._reloader.poll()
-
-    async def reload(self) -> None:
-        await self._reloader.reload()
 
     # -- reading ----------------------------------------------------------------
 

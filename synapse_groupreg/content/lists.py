@@ -36,7 +36,7 @@ from synapse_groupreg.content.entries import (
     list_change,
     settings_change,
 )
-from synapse_groupreg.content.reloading import Reloader, ToThread
+from synapse_groupreg.content.reloading import Reloaded, Reloader, ToThread
 from synapse_groupreg.keywords import (
     Category,
     KeywordSet,
@@ -77,7 +77,7 @@ class Snapshot:
         return cls(version, keywords, labels)
 
 
-class KeywordLists:
+class KeywordLists(Reloaded[Snapshot]):
     """The lists: the current snapshot, reloads, and admin changes.
 
     Args:
@@ -106,21 +106,6 @@ class KeywordLists:
             to_thread,
             initial,
         )
-
-    # -- keeping every process current -------------------------------------
-
-    @property
-    def snapshot(self) -> Snapshot:
-        """What the checks read (one attribute behind the reloader)."""
-        return self._reloader.snapshot
-
-    async def poll(self) -> None:
-        """Rebuild if the list version moved (the looping call, C4)."""
-        await self._reloader.poll()
-
-    async def reload(self) -> None:
-        """Load the lists, build off the reactor thread, swap."""
-        await self._reloader.reload()
 
     # -- reading ------------------------------------------------------------
 

@@ -90,3 +90,24 @@ class Reloader(Generic[S, L]):
                     return
         finally:
             self._reloading = False
+
+
+class Reloaded(Generic[S]):
+    """What a family of lists shows of its reloader: the snapshot the checks
+    read, and the poll and reload its jobs and writes call. A family sets
+    `_reloader` in its constructor."""
+
+    _reloader: Reloader[S, Any]
+
+    @property
+    def snapshot(self) -> S:
+        """What the checks read (one attribute behind the reloader)."""
+        return self._reloader.snapshot
+
+    async def poll(self) -> None:
+        """Rebuild if the family's version moved (the looping call)."""
+        await self._reloader.poll()
+
+    async def reload(self) -> None:
+        """Load the lists, build off the reactor thread, swap."""
+        await self._reloader.reload()

@@ -127,6 +127,43 @@ async def test_rooms_and_class_requests_from_the_cli(hs: Homeserver) -> None:
     assert refused.stderr.startswith("groupreg: 403"), refused.stderr
 
 
+async def test_mutes_from_the_cli(hs: Homeserver) -> None:
+    """B8, G2: a platform moderator mutes a member and everyone, lifts both,
+    and reads the group's whole mute history with who did it."""
+    admin, owner, member = hs.register(admin=True), hs.register(), hs.register()
+    room_id = await new_room(hs, owner, preset="public_chat")
+    joined = await Http(hs, member.access_token).post(
+        f"{MATRIX}/join/{room_path(room_id)}", {}
+    )
+    assert joined[0] == 200, joined
+    token = admin.access_token
+    muted = _json(
+        run_cli(
+            hs, token, "rooms", "mute", room_id, member.user_id, "1h", "--reason", "x"
+        )
+    )
+    assert (muted["mute"]["user_id"], muted["mute"]["by"]) == (
+        member.user_id,
+        "platform",
+    )
+    everyone = _json(
+        run_cli(
+            hs, token, "rooms", "mute", room_id, "all", "30m", "--exempt", owner.user_id
+        )
+    )
+    assert everyone["mute"]["exempt"] == [owner.user_id]
+    for target in (member.user_id, "all"):
+        assert "lifted" in _json(run_cli(hs, token, "rooms", "unmute", room_id, target))
+    history = _json(run_cli(hs, token, "rooms", "mutes", room_id))["mutes"]
+    assert [(m["all"], m["actor"]) for m in history] == [
+        (True, admin.user_id),
+        (False, admin.user_id),
+    ]
+    assert all(m["lifted_by"] == admin.user_id for m in history)
+    refused = run_cli(hs, member.access_token, "rooms", "mute", room_id, "all", "1h")
+    assert refused.returncode == 1 and "MUTE_NOT_ALLOWED" in refused.stderr, refused
+
+
 async def test_tables_on_request(hs: Homeserver) -> None:
     """G2: `--table` (the default on a terminal) prints a header and a row
     per room instead of JSON."""
