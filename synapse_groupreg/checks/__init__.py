@@ -30,6 +30,7 @@ ORDER: Mapping[Stage, Sequence[str]] = {
         "covenant",
         "content",
         "links",
+        "limits",
     ),
     Stage.MEMBER: (
         "identity",
