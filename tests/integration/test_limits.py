@@ -189,7 +189,8 @@ async def test_mention_limit(hs: Homeserver) -> None:
         ),
     }
     room = {"msgtype": "m.text", "body": f"@room {a} {b}"}
-    for what, content in {"user_ids": three, "pills": pills, "@room": room}.items():
+    tries: dict[str, dict[str, Any]] = {"ids": three, "pills": pills, "@room": room}
+    for what, content in tries.items():
         status, refused = await _say(hs, member, room_id, content)
         assert (status, refused.get(REASON_FIELD)) == (403, "MENTION_LIMIT"), what
         _both(refused, "最多提及 2 人（这条提及了 3 人）", "at most 2 people (this one")
