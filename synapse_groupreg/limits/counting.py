@@ -38,15 +38,18 @@ class Window:
             return None
         return oldest + self.window_ms
 
-    def add(self, key: Hashable, limit: int, now: int) -> int:
-        """Record one action; how many lie within the window now."""
+    def add(self, key: Hashable, limit: int, now: int) -> None:
+        """Record one action (keeping the last `limit`)."""
         times = self._keys.get(key)
         if times is None or times.maxlen != limit:
             times = collections.deque(times or (), maxlen=limit)
             self._keys[key] = times
         times.append(now)
+
+    def count(self, key: Hashable, now: int) -> int:
+        """How many recorded actions lie within the window now."""
         cutoff = now - self.window_ms
-        return sum(1 for t in times if t > cutoff)
+        return sum(1 for t in self._keys.get(key, ()) if t > cutoff)
 
     def forget(self, key: Hashable) -> None:
         self._keys.pop(key, None)

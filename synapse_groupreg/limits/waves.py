@@ -93,7 +93,8 @@ class JoinWaves:
             return
         now = self._now_ms()
         # Remember one more than the limit: the join that goes over it.
-        count = self._joins.add(room_id, limit + 1, now)
+        self._joins.add(room_id, limit + 1, now)
+        count = self._joins.count(room_id, now)
         if count <= limit or room_id in await self._active_rooms():
             return
         self._joins.forget(room_id)

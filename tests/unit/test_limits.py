@@ -49,8 +49,13 @@ def test_keys_are_counted_apart_and_pruned() -> None:
 
 def test_add_counts_what_lies_within_the_window() -> None:
     window = Window(1000)
-    assert [window.add("r", 5, t) for t in (0, 10, 20)] == [1, 2, 3]
-    assert window.add("r", 5, 1015) == 2
+    counts = []
+    for t in (0, 10, 20):
+        window.add("r", 5, t)
+        counts.append(window.count("r", t))
+    assert counts == [1, 2, 3]
+    window.add("r", 5, 1015)
+    assert window.count("r", 1015) == 2 and window.count("x", 0) == 0
 
 
 # -- mentions ----------------------------------------------------------------
