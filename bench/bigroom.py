@@ -16,11 +16,15 @@ What it shows: once a module registers `check_event_allowed` or
 module's fast paths (synapse_groupreg/hs.py) keep that off plain messages,
 so the ratio should not grow with the room. `--slow` turns the fast paths
 off in the module's server (the cost of the state load, for comparison).
+`--limits` adds a third server, the module with every limit of B9 and D7
+on (set high enough never to refuse: what a message pays for being
+counted), and prints its ratio to the module without them.
 
 Timings are printed, never asserted.
 
     .venv/bin/python bench/bigroom.py [--sizes 2,500,2000] [--messages 200]
                                       [--rounds 3] [--postgres] [--slow]
+                                      [--limits]
 """
 
 from __future__ import annotations
@@ -47,12 +51,34 @@ CLASS = {
     "create": {"identity": "none", "min_credit": None, "approval": False},
     "categories": ["work"],
 }
-MODULE = {
+MODULE: dict[str, Any] = {
     "profile": "generic",
     "rooms": {
         "default_class": "huge",
         "classes": {"huge": CLASS},
         "joined_per_user": 10,
+    },
+}
+
+#: Every limit on, none ever reached: the class's flood, mention and join
+#: limits (B9) and a band's message rate (D7) for every score.
+LIMITS_MODULE = {
+    **MODULE,
+    "rooms": {
+        **MODULE["rooms"],
+        "classes": {
+            "huge": {
+                **CLASS,
+                "limits": {
+                    "messages_per_minute": 1_000_000,
+                    "mentions_per_message": 1_000,
+                    "joins_per_minute": 1_000_000,
+                },
+            }
+        },
+    },
+    "credit": {
+        "bands": {"all": {"from": 0, "rate_limits": {"messages_per_minute": 10**6}}}
     },
 }
 
@@ -149,6 +175,8 @@ async def run(args: argparse.Namespace) -> None:
         "without": start(None, backend, False),
         "with": start(MODULE, backend, args.slow),
     }
+    if args.limits:
+        servers["limits"] = start(LIMITS_MODULE, backend, args.slow)
     rooms: dict[tuple[str, int], str] = {}
     senders: dict[str, User] = {}
     try:
@@ -201,6 +229,22 @@ async def run(args: argparse.Namespace) -> None:
             f" {c['without']:>14.2f}ms {c['with']:>11.2f}ms"
             f" {c['with'] / c['without']:>6.2f}"
         )
+    if "limits" in servers:
+        print()
+        print("every limit on (B9, D7) against the module without limits")
+        print(
+            f"{'members':>8} {'p50 module':>11} {'p50 limits':>11} {'ratio':>6}"
+            f" {'cpu/msg module':>15} {'cpu/msg limits':>15} {'ratio':>6}"
+        )
+        for size in sizes:
+            p50 = {n: statistics.median(lat[(n, size)]) for n in servers}
+            c = {n: statistics.median(cpu[(n, size)]) for n in servers}
+            print(
+                f"{size:>8} {p50['with']:>9.2f}ms {p50['limits']:>9.2f}ms"
+                f" {p50['limits'] / p50['with']:>6.3f}"
+                f" {c['with']:>13.3f}ms {c['limits']:>13.3f}ms"
+                f" {c['limits'] / c['with']:>6.3f}"
+            )
 
 
 def main() -> None:
@@ -210,6 +254,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--slow", action="store_true")
+    parser.add_argument("--limits", action="store_true")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -38,6 +38,7 @@ from synapse_groupreg.checks.content import ContentChecks
 from synapse_groupreg.checks.covenant import covenant_rules
 from synapse_groupreg.checks.federation import FederationChecks
 from synapse_groupreg.checks.identity import IdentityChecks
+from synapse_groupreg.checks.limits import LimitChecks
 from synapse_groupreg.checks.links import LinkChecks
 from synapse_groupreg.checks.media import MediaChecks
 from synapse_groupreg.checks.membership import Membership
@@ -56,7 +57,7 @@ from synapse_groupreg.content import (
 )
 from synapse_groupreg.content.catalogue import Catalogue
 from synapse_groupreg.credit import CreditLedger
-from synapse_groupreg.dispatch import Dispatcher, Guard, Reactions, RuleBook
+from synapse_groupreg.dispatch import Dispatcher, Guard, Hooks, Reactions, RuleBook
 from synapse_groupreg.dispatch.facts import StateMap
 from synapse_groupreg.export import SectionSource
 from synapse_groupreg.governance.roles import Role, covers
@@ -66,6 +67,8 @@ from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.identity.transport import provider_client
 from synapse_groupreg.identity.vault import KeyFileError, load_vault
 from synapse_groupreg.jobs import Job
+from synapse_groupreg.limits.bands import BandLimits, bands_limit
+from synapse_groupreg.limits.waves import JoinWaves
 from synapse_groupreg.links.check import LinkFilter
 from synapse_groupreg.links.lists import LinkSnapshot, link_family
 from synapse_groupreg.matrix import MatrixRooms
@@ -398,6 +401,21 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         contributions["links"] = LinkChecks(links).rules()
     if netlog is not None:
         reactions.append(NetlogFeed(netlog).reactions())
+    bands_rate, bands_invites, bands_media = bands_limit(config.credit)
+    limit_checks = LimitChecks(
+        rooms_config,
+        credit,
+        JoinWaves(
+            rooms_config, store.join_waves, matrix, notices, audit, language, now_ms
+        ),
+        matrix,
+        is_bot,
+        now_ms,
+        bands_rate,
+    )
+    contributions["limits"] = limit_checks.rules()
+    reactions.append(limit_checks.reactions())
+    band_limits = BandLimits(credit, is_bot)
     dispatcher = Dispatcher(
         api,
         RuleBook.build(ORDER, contributions),
@@ -410,6 +428,15 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
         FactSources(registry, matrix),
         matrix.remove,
         adoption.observations,
+        Hooks(
+            ratelimit_override=(
+                band_limits.ratelimit_override if bands_invites else None
+            ),
+            upload_size_allowed=(
+                band_limits.upload_size_allowed if bands_media else None
+            ),
+            upload_limits=band_limits.upload_limits if bands_media else None,
+        ),
     )
 
     # -- background jobs ---------------------------------------------------------
@@ -440,6 +467,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
             ),
             Job("groupreg_netlog_purge", netlog.purge, config.logs.purge_interval_ms),
         ]
+    jobs += limit_checks.jobs()
     jobs += content_jobs(config, content, audit, start, now_ms)
     jobs += list_jobs
     jobs += governance_jobs

@@ -141,32 +141,51 @@ class MatrixRooms:
     async def publish(self, room: RoomRow) -> str | None:
         """Send the registry's facts as `org.groupreg.room`; the member it
         was sent as, or None if no member with the power to send it could."""
-        for sender in await self._senders(room.room_id, room.creator):
+        sent = await self.send_state(
+            room.room_id, ROOM_STATE, row_state(room), room.creator
+        )
+        if sent is None:
+            logger.warning(
+                "nobody left in %s can update %s; the registry has the new facts",
+                room.room_id,
+                ROOM_STATE,
+            )
+            return None
+        return sent[0]
+
+    async def send_state(
+        self,
+        room_id: str,
+        event_type: str,
+        content: dict[str, Any],
+        creator: str | None = None,
+    ) -> tuple[str, str] | None:
+        """Send a state event (state key "") as a joined local member with
+        the power to: (the member, the event id), or None if nobody could."""
+        for sender in await self._senders(room_id, creator):
             try:
-                await self._api.create_and_send_event_into_room(
+                event = await self._api.create_and_send_event_into_room(
                     {
-                        "type": ROOM_STATE,
-                        "room_id": room.room_id,
+                        "type": event_type,
+                        "room_id": room_id,
                         "sender": sender,
                         "state_key": "",
-                        "content": row_state(room),
+                        "content": content,
                     }
                 )
-                return sender
+                return sender, str(event.event_id)
             except SynapseError as e:
                 logger.info(
-                    "could not update %s in %s as %s: %s",
-                    ROOM_STATE,
-                    room.room_id,
-                    sender,
-                    e,
+                    "could not send %s in %s as %s: %s", event_type, room_id, sender, e
                 )
-        logger.warning(
-            "nobody left in %s can update %s; the registry has the new facts",
-            room.room_id,
-            ROOM_STATE,
-        )
         return None
+
+    async def join_rules(self, room_id: str) -> tuple[EventBase | None, Any]:
+        """The room's `m.room.join_rules` event and its room version."""
+        state = await self._api.get_room_state(room_id, [_JOIN_RULES, _CREATE])
+        create = state.get(_CREATE)
+        version = create.room_version if create is not None else None
+        return state.get(_JOIN_RULES), version
 
     async def registration_state(self, room_id: str) -> dict[str, Any] | None:
         """The room's `org.groupreg.room` content, or None if it has none."""

@@ -57,6 +57,12 @@ class Reason(str, enum.Enum):
     ROOM_INFO_REQUIRED = "ROOM_INFO_REQUIRED"
     MODULE_UNAVAILABLE = "MODULE_UNAVAILABLE"
     CREDIT_TOO_LOW = "CREDIT_TOO_LOW"
+    #: Too many messages from one member in one group (B9).
+    FLOOD_LIMIT = "FLOOD_LIMIT"
+    #: Too many users mentioned in one message (B9).
+    MENTION_LIMIT = "MENTION_LIMIT"
+    #: The credit band's message rate is spent for now (D7).
+    CREDIT_RATE_LIMIT = "CREDIT_RATE_LIMIT"
     PERSON_LIMIT = "PERSON_LIMIT"
     COMPLAINT_LIMIT = "COMPLAINT_LIMIT"
     APPEAL_NOT_AFFECTED = "APPEAL_NOT_AFFECTED"
@@ -199,6 +205,24 @@ _MESSAGES: Mapping[Reason, tuple[str, str]] = {
         "无违规时信用分会按期自动恢复。",
         "Your credit score is {score}; you need at least {minimum} to {action}. "
         "It recovers by itself while you commit no violation.",
+    ),
+    Reason.FLOOD_LIMIT: (
+        "本群每位成员每 {window} 最多发送 {limit} 条消息，请 {seconds} 秒后再试。",
+        "In this group each member may send at most {limit} messages per "
+        "{window}; try again in {seconds} seconds.",
+    ),
+    Reason.MENTION_LIMIT: (
+        "本群每条消息最多提及 {limit} 人（这条提及了 {count} 人），"
+        "请减少提及后再发送。",
+        "In this group a message may mention at most {limit} people (this one"
+        " mentions {count}); mention fewer and send it again.",
+    ),
+    Reason.CREDIT_RATE_LIMIT: (
+        "您的信用分为 {score}（“{band}”档），每 {window} 最多发送 {limit} 条消息，"
+        "请 {seconds} 秒后再试。无违规时信用分会按期自动恢复。",
+        "Your credit score is {score} (band '{band}'): you may send at most "
+        "{limit} messages per {window}; try again in {seconds} seconds. Your "
+        "score recovers by itself while you commit no violation.",
     ),
     Reason.PERSON_LIMIT: (
         "该证件已验证 {limit} 个账号，已达每人上限。",

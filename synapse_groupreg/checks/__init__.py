@@ -31,6 +31,7 @@ ORDER: Mapping[Stage, Sequence[str]] = {
         "covenant",
         "content",
         "links",
+        "limits",
     ),
     Stage.MEMBER: (
         "identity",

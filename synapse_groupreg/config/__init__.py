@@ -88,6 +88,7 @@ CHECKS = (
     "sanctions",
     "blacklist",
     "federation",
+    "limits",
 )
 
 

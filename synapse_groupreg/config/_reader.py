@@ -43,6 +43,10 @@ def parse_duration_ms(value: str) -> int:
     return int(float(match.group(1)) * _UNIT_MS[match.group(2)])
 
 
+_SIZE = re.compile(r"^\s*(\d+)\s*([KMG]?)\s*$", re.IGNORECASE)
+_UNIT_BYTES = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
 def _type_name(value: object) -> str:
     if value is None:
         return "nothing (null)"
@@ -156,6 +160,26 @@ class Section:
         if maximum is not None and value > maximum:
             raise self.error(key, f"{value} is too large; the maximum is {maximum}")
         return value
+
+    def optional_size(self, key: str) -> int | None:
+        """A size in bytes: an integer, or a string such as '512K', '10M',
+        '1G' (binary units, as Synapse's `max_upload_size`); None if absent."""
+        value = self._get(key)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            size = value
+        elif isinstance(value, str) and (match := _SIZE.match(value)):
+            size = int(match.group(1)) * _UNIT_BYTES[match.group(2).upper()]
+        else:
+            raise self.error(
+                key,
+                f"expected a size such as 1048576, '512K', '10M' or '1G', "
+                f"got {_type_name(value)} {value!r}",
+            )
+        if size < 1:
+            raise self.error(key, "must be at least 1 byte")
+        return size
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self._get(key)

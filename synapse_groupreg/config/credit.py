@@ -32,12 +32,42 @@ _DEFAULT_PENALTIES: dict[str, int] = {
 
 
 @attrs.frozen(slots=True)
+class BandLimits:
+    """What a credit band's members may do how often (D7); None: Synapse's
+    own limits (and the room class's) alone."""
+
+    #: Messages per window (`rooms.limits_window`, a minute), all rooms
+    #: together; applied by the module at the event stage.
+    messages_per_minute: int | None = None
+    #: Invites per minute: Synapse's `rc_invites.per_issuer` for these users
+    #: (through `get_ratelimit_override_for_user`).
+    invites_per_minute: int | None = None
+    #: The largest file one upload may be (bytes).
+    max_upload_size: int | None = None
+    #: Bytes one user may upload per day (Synapse's media upload limits).
+    upload_bytes_per_day: int | None = None
+
+    @property
+    def on(self) -> bool:
+        return any(
+            v is not None
+            for v in (
+                self.messages_per_minute,
+                self.invites_per_minute,
+                self.max_upload_size,
+                self.upload_bytes_per_day,
+            )
+        )
+
+
+@attrs.frozen(slots=True)
 class CreditBand:
     """Scores from `floor` up to the next band's floor."""
 
     name: str
     floor: int
     denies: frozenset[str]
+    limits: BandLimits = BandLimits()
 
     def allows(self, gate: str) -> bool:
         return gate not in self.denies
@@ -116,7 +146,17 @@ def _read_band(name: str, item: Section) -> CreditBand:
         raise item.error(
             "denies", "a band that denies 'admin' must deny 'create_groups' too"
         )
-    return CreditBand(name, floor, frozenset(denies))
+    rates = item.section("rate_limits")
+    media = item.section("media")
+    limits = BandLimits(
+        messages_per_minute=rates.optional_integer("messages_per_minute", minimum=1),
+        invites_per_minute=rates.optional_integer("invites_per_minute", minimum=1),
+        max_upload_size=media.optional_size("max_upload_size"),
+        upload_bytes_per_day=media.optional_size("upload_bytes_per_day"),
+    )
+    rates.finish()
+    media.finish()
+    return CreditBand(name, floor, frozenset(denies), limits)
 
 
 def _read_bands(section: Section) -> tuple[CreditBand, ...]:

@@ -64,6 +64,55 @@ _GENERIC_CLASSES: dict[str, Any] = {
 
 
 @attrs.frozen(slots=True)
+class ClassLimits:
+    """Flood and join-wave limits of a class (B9); None turns each off.
+
+    Counted in each process's memory (messages: by the process that takes
+    the send request; joins: by the background-tasks process, which sees
+    every worker's events), over `rooms.limits_window` (one minute).
+    """
+
+    #: Messages one member may send in one room per window.
+    messages_per_minute: int | None = None
+    #: Users one message may mention (`@room` counts as one).
+    mentions_per_message: int | None = None
+    #: Joins per window above which the group turns to knocking.
+    joins_per_minute: int | None = None
+    #: How long a join wave keeps the group knock-only (milliseconds).
+    join_cooldown_ms: int = 600_000
+
+    @property
+    def on(self) -> bool:
+        return any(
+            v is not None
+            for v in (
+                self.messages_per_minute,
+                self.mentions_per_message,
+                self.joins_per_minute,
+            )
+        )
+
+    @classmethod
+    def read(cls, section: Section) -> ClassLimits:
+        limits = cls(
+            messages_per_minute=section.optional_integer(
+                "messages_per_minute", minimum=1
+            ),
+            mentions_per_message=section.optional_integer(
+                "mentions_per_message", minimum=1
+            ),
+            joins_per_minute=section.optional_integer("joins_per_minute", minimum=1),
+            join_cooldown_ms=section.duration_ms("join_cooldown", "10m"),
+        )
+        if not 1_000 <= limits.join_cooldown_ms <= 7 * 86_400_000:
+            raise section.error(
+                "join_cooldown", "must lie between '1s' and '7d' (e.g. '10m')"
+            )
+        section.finish()
+        return limits
+
+
+@attrs.frozen(slots=True)
 class RoomClass:
     """One class of group (分级分类管理)."""
 
@@ -90,6 +139,8 @@ class RoomClass:
     federation: bool
     #: The categories a room of the class may declare.
     categories: tuple[str, ...]
+    #: Flood and join-wave limits (B9), off unless configured.
+    limits: ClassLimits = ClassLimits()
 
     @classmethod
     def read(cls, name: str, section: Section, profile_cn: bool) -> RoomClass:
@@ -127,6 +178,7 @@ class RoomClass:
             encryption=section.boolean("encryption", not profile_cn),
             federation=section.boolean("federation", not profile_cn),
             categories=categories,
+            limits=ClassLimits.read(section.section("limits")),
         )
         create.finish()
         join.finish()
@@ -174,6 +226,8 @@ class RoomsConfig:
     federation_allowlist: frozenset[str]
     #: Letters in front of every registration code.
     code_prefix: str
+    #: The window of the per-minute limits (B9): one minute; tests shorten it.
+    limits_window_ms: int = 60_000
 
     def class_names(self) -> list[str]:
         return list(self.classes)
@@ -236,6 +290,7 @@ class RoomsConfig:
             seat_hold_ms=_seat_hold(section),
             federation_allowlist=frozenset(allowlist),
             code_prefix=code_prefix,
+            limits_window_ms=_limits_window(section),
         )
         section.finish()
         return config
@@ -248,6 +303,17 @@ def _seat_hold(section: Section) -> int:
             "seat_hold", "must lie between '1s' and '1h' (a join takes seconds)"
         )
     return hold
+
+
+def _limits_window(section: Section) -> int:
+    window = section.duration_ms("limits_window", "1m")
+    if not 1_000 <= window <= 3_600_000:
+        raise section.error(
+            "limits_window",
+            "must lie between '1s' and '1h'; the limits are per minute, so "
+            "change it only to test them",
+        )
+    return window
 
 
 def class_name(room_class: RoomClass | None) -> str:

@@ -6,7 +6,7 @@
 - `dispatcher.py`: registers the callbacks and runs the rules.
 """
 
-from synapse_groupreg.dispatch.dispatcher import Dispatcher, Reactions
+from synapse_groupreg.dispatch.dispatcher import Dispatcher, Hooks, Reactions
 from synapse_groupreg.dispatch.facts import (
     AliasFacts,
     CreationFacts,
@@ -34,6 +34,7 @@ __all__ = [
     "Dispatcher",
     "EventFacts",
     "Guard",
+    "Hooks",
     "InviteFacts",
     "JoinFacts",
     "MediaFacts",

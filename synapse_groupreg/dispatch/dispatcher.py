@@ -120,6 +120,24 @@ class Reactions:
         )
 
 
+@attrs.frozen(slots=True)
+class Hooks:
+    """Synapse callbacks that ask for a limit rather than a decision (D7):
+    each registered once by the dispatcher when set. A fault answers as if
+    no module were registered (Synapse's own limits), and is logged.
+
+    - `ratelimit_override(user_id, limiter_name)`:
+      `get_ratelimit_override_for_user` (ratelimit callbacks).
+    - `upload_size_allowed(user_id, size)`:
+      `is_user_allowed_to_upload_media_of_size` (media repository callbacks).
+    - `upload_limits(user_id)`: `get_media_upload_limits_for_user`.
+    """
+
+    ratelimit_override: Callable[[str, str], Awaitable[Any]] | None = None
+    upload_size_allowed: Callable[[str, int], Awaitable[bool]] | None = None
+    upload_limits: Callable[[str], Awaitable[Any]] | None = None
+
+
 #: Removes a member from a room with a reason; False if nobody could.
 RemoveMember = Callable[[str, str, str], Awaitable[bool]]
 
@@ -155,8 +173,10 @@ class Dispatcher:
         sources: Sources,
         remove_member: RemoveMember,
         observations: Observations | None = None,
+        hooks: Hooks = Hooks(),
     ) -> None:
         self._api = api
+        self._hooks = hooks
         self._book = book
         self._reactions = reactions
         self._pending: collections.deque[Callable[[], Awaitable[EventFacts]]] = (
@@ -568,6 +588,61 @@ class Dispatcher:
             api.register_account_validity_callbacks(
                 on_user_registration=self.on_user_registration
             )
+        hooks = self._hooks
+        if hooks.ratelimit_override is not None:
+            api.register_ratelimit_callbacks(
+                get_ratelimit_override_for_user=self.get_ratelimit_override_for_user
+            )
+        if hooks.upload_size_allowed is not None or hooks.upload_limits is not None:
+            api.register_media_repository_callbacks(
+                is_user_allowed_to_upload_media_of_size=(
+                    self.is_user_allowed_to_upload_media_of_size
+                    if hooks.upload_size_allowed is not None
+                    else None
+                ),
+                get_media_upload_limits_for_user=(
+                    self.get_media_upload_limits_for_user
+                    if hooks.upload_limits is not None
+                    else None
+                ),
+            )
+
+    # -- limits Synapse asks for (Hooks) ------------------------------------------
+
+    async def get_ratelimit_override_for_user(
+        self, user_id: str, limiter_name: str
+    ) -> Any:
+        hook = self._hooks.ratelimit_override
+        assert hook is not None
+        try:
+            return await hook(user_id, limiter_name)
+        except Exception:
+            logger.exception("groupreg: the rate of %s could not be read", user_id)
+            return None
+
+    async def is_user_allowed_to_upload_media_of_size(
+        self, user_id: str, size: int
+    ) -> bool:
+        hook = self._hooks.upload_size_allowed
+        assert hook is not None
+        try:
+            return await hook(user_id, size)
+        except Exception:
+            logger.exception(
+                "groupreg: the upload size of %s could not be read", user_id
+            )
+            return True
+
+    async def get_media_upload_limits_for_user(self, user_id: str) -> Any:
+        hook = self._hooks.upload_limits
+        assert hook is not None
+        try:
+            return await hook(user_id)
+        except Exception:
+            logger.exception(
+                "groupreg: the upload limits of %s could not be read", user_id
+            )
+            return None
 
 
 async def _safely(step: Awaitable[None]) -> None:

@@ -30,6 +30,7 @@ from synapse_groupreg.store import blacklist as blacklist_store
 from synapse_groupreg.store import class_requests as class_requests_store
 from synapse_groupreg.store import credit as credit_store
 from synapse_groupreg.store import identity as identity_store
+from synapse_groupreg.store import join_waves as join_waves_store
 from synapse_groupreg.store import roles as roles_store
 from synapse_groupreg.store import rooms as rooms_store
 from synapse_groupreg.store import sanctions as sanction_store
@@ -68,6 +69,8 @@ MIGRATIONS += (
     *reveals.MIGRATIONS,
     *checkpoints.MIGRATIONS,
 )
+# Join waves (B9).
+MIGRATIONS += join_waves_store.MIGRATIONS
 
 
 class Store:
@@ -102,3 +105,4 @@ class Store:
         self.role_grants = role_grants.RoleGrantStore(db)
         self.reveals = reveals.RevealStore(db)
         self.checkpoints = checkpoints.CheckpointStore(db)
+        self.join_waves = join_waves_store.JoinWaveStore(db)
