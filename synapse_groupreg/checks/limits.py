@@ -36,7 +36,7 @@ from synapse_groupreg.limits.decide import Limiter
 from synapse_groupreg.limits.waves import JoinWaves
 from synapse_groupreg.matrix import MatrixRooms
 from synapse_groupreg.reasons import Refusal
-from synapse_groupreg.rooms.powers import creators_of, power_level
+from synapse_groupreg.rooms.powers import Powers, creators_of
 
 CHECK = "limits"
 _CREATE = state_key_pair(CREATE)
@@ -131,24 +131,14 @@ class LimitChecks:
         )
 
     async def _group_admin(self, facts: EventFacts) -> bool:
-        """A creator of the room, or power >= `rooms.admin_power_level` (B5)."""
+        """A creator of the room (the create event's sender, in any room
+        version), or power >= `rooms.admin_power_level` (B5)."""
         state = await facts.state()
-        sender = facts.sender
-        if sender in creators_of(state.get(_CREATE)):
+        create = state.get(_CREATE)
+        if facts.sender in creators_of(create):
             return True
-        power = state.get(_POWER)
-        content = power.content if power is not None else None
-        if content is None:
-            return False
-        users = content.get("users")
-        level = (
-            power_level(users.get(sender))
-            if users is not None and hasattr(users, "get")
-            else None
-        )
-        if level is None:
-            level = power_level(content.get("users_default")) or 0
-        return level >= self._config.admin_power_level
+        powers = Powers.read(create, state.get(_POWER))
+        return powers.of(facts.sender) >= self._config.admin_power_level
 
     async def _stored(self, facts: EventFacts) -> None:
         """A join to a group whose class limits joins (not the bot's, not a

@@ -11,10 +11,8 @@ by itself.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 import attrs
 
@@ -26,7 +24,6 @@ from synapse_groupreg.events import (
     TOPIC,
 )
 from synapse_groupreg.reasons import Reason, Refusal
-from synapse_groupreg.rooms.powers import creators_of, power_level, ranked_users
 from synapse_groupreg.store.mutes import ALL, MuteRow
 
 #: Mutes last from one second to thirty days (DingTalk offers 5 min-30 d).
@@ -172,37 +169,6 @@ def refusal_of(row: MuteRow, display_time: str) -> Refusal:
 
 
 # -- who may mute whom ---------------------------------------------------------
-
-
-@attrs.frozen(slots=True)
-class Powers:
-    """The power of a room's users as its create and power-levels events
-    give it; creators of room version 12 rooms above every level."""
-
-    creators: frozenset[str]
-    users: Mapping[str, int]
-    default: int
-
-    def of(self, user_id: str) -> float:
-        if user_id in self.creators:
-            return math.inf
-        return self.users.get(user_id, self.default)
-
-    @classmethod
-    def read(cls, create: Any, power: Any) -> Powers:
-        version = getattr(create, "room_version", None)
-        creator_power = version is not None and version.msc4289_creator_power_enabled
-        content = power.content if power is not None else {}
-        users = {
-            user_id: level
-            for user_id, level in ranked_users(power)
-            if not creator_power or user_id not in creators_of(create)
-        }
-        return cls(
-            frozenset(creators_of(create)) if creator_power else frozenset(),
-            users,
-            power_level(content.get("users_default")) or 0,
-        )
 
 
 class Actor:

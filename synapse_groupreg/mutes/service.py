@@ -24,13 +24,13 @@ from synapse_groupreg.mutes.model import (
     Actor,
     InvalidMute,
     MutesInForce,
-    Powers,
     authority_refusal,
     decided_by,
     target_refusal,
 )
 from synapse_groupreg.notices import Notices
 from synapse_groupreg.reasons import Refusal
+from synapse_groupreg.rooms.powers import Powers
 from synapse_groupreg.sanctions.statements import Statements, display_duration
 from synapse_groupreg.store.mutes import ALL, MuteRow, MuteStore, NewMute
 

@@ -15,7 +15,6 @@ from synapse_groupreg.mutes.model import (
     Actor,
     InvalidMute,
     MutesInForce,
-    Powers,
     authority_refusal,
     parse_duration,
     refusal_of,
@@ -24,6 +23,7 @@ from synapse_groupreg.mutes.model import (
     target_refusal,
 )
 from synapse_groupreg.reasons import Reason
+from synapse_groupreg.rooms.powers import Powers
 from synapse_groupreg.store.mutes import ALL, MuteRow
 
 ROOM = "!room:hs"
