@@ -17,15 +17,7 @@ from synapse_groupreg.config.rooms import ClassLimits
 from synapse_groupreg.limits.counting import Window
 from synapse_groupreg.limits.mentions import mention_count
 from synapse_groupreg.reasons import Reason, Refusal
-
-
-def window_words(window_ms: int) -> tuple[str, str]:
-    """The window in both languages: "1 分钟" / "1 minute", "30 秒" / "30 s"."""
-    if window_ms % 60_000 == 0:
-        minutes = window_ms // 60_000
-        return f"{minutes} 分钟", "1 minute" if minutes == 1 else f"{minutes} minutes"
-    seconds = math.ceil(window_ms / 1000)
-    return f"{seconds} 秒", f"{seconds} seconds"
+from synapse_groupreg.sanctions.statements import display_duration
 
 
 def wait_seconds(retry_at: int, now: int) -> int:
@@ -75,7 +67,7 @@ class Limiter:
                         Reason.FLOOD_LIMIT,
                         {
                             "limit": room_limit,
-                            "window": window_words(self.window_ms),
+                            "window": display_duration(self.window_ms),
                             "seconds": wait_seconds(retry, now),
                         },
                     )
@@ -92,7 +84,7 @@ class Limiter:
                             "score": score,
                             "band": band.name,
                             "limit": band_limit,
-                            "window": window_words(self.window_ms),
+                            "window": display_duration(self.window_ms),
                             "seconds": wait_seconds(retry, now),
                         },
                     )

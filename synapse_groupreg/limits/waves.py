@@ -36,9 +36,9 @@ from synapse_groupreg.config import Language
 from synapse_groupreg.config.rooms import RoomsConfig
 from synapse_groupreg.events import JOIN_RULES
 from synapse_groupreg.limits.counting import Window
-from synapse_groupreg.limits.decide import window_words
 from synapse_groupreg.matrix import MatrixRooms
 from synapse_groupreg.notices import Notices
+from synapse_groupreg.sanctions.statements import display_duration
 from synapse_groupreg.store.join_waves import JoinWave, JoinWaveStore
 
 logger = logging.getLogger(__name__)
@@ -140,8 +140,8 @@ class JoinWaves:
                 "sent_as": sender,
             },
         )
-        zh_window, en_window = window_words(self._joins.window_ms)
-        zh_for, en_for = window_words(cooldown_ms)
+        zh_window, en_window = display_duration(self._joins.window_ms)
+        zh_for, en_for = display_duration(cooldown_ms)
         text = self._language.pick(
             f"【群管理】{zh_window}内有 {joins} 人加入本群，"
             f"超过本群类别的上限（{limit} 人），"

@@ -17,10 +17,11 @@ from synapse_groupreg.config.rooms import ClassLimits
 from synapse_groupreg.limits.bands import INVITES_LIMITER
 from synapse_groupreg.limits.bands import BandLimits as BandHooks
 from synapse_groupreg.limits.counting import Window
-from synapse_groupreg.limits.decide import Limiter, window_words
+from synapse_groupreg.limits.decide import Limiter
 from synapse_groupreg.limits.mentions import mention_count, mentioned
 from synapse_groupreg.limits.waves import wave_rule
 from synapse_groupreg.reasons import Reason, message
+from synapse_groupreg.sanctions.statements import display_duration
 
 # -- windows -----------------------------------------------------------------
 
@@ -190,10 +191,10 @@ async def _never() -> bool:
     raise AssertionError("the band's limit does not ask whether one is an admin")
 
 
-def test_window_words() -> None:
-    assert window_words(60_000) == ("1 分钟", "1 minute")
-    assert window_words(120_000) == ("2 分钟", "2 minutes")
-    assert window_words(3_000) == ("3 秒", "3 seconds")
+def test_display_duration() -> None:
+    assert display_duration(60_000) == ("1 分钟", "1 minute")
+    assert display_duration(120_000) == ("2 分钟", "2 minutes")
+    assert display_duration(3_000) == ("3 秒", "3 seconds")
 
 
 # -- join waves ----------------------------------------------------------------
