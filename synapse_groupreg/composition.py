@@ -67,7 +67,7 @@ from synapse_groupreg.identity.service import IdentityService
 from synapse_groupreg.identity.transport import provider_client
 from synapse_groupreg.identity.vault import KeyFileError, load_vault
 from synapse_groupreg.jobs import Job
-from synapse_groupreg.limits.bands import BandLimits, bands_limit
+from synapse_groupreg.limits.bands import BandHooks, bands_limit
 from synapse_groupreg.limits.waves import JoinWaves
 from synapse_groupreg.links.check import LinkFilter
 from synapse_groupreg.links.lists import LinkSnapshot, link_family
@@ -415,7 +415,7 @@ def compose(api: ModuleApi, config: GroupRegConfig) -> Composition:
     )
     contributions["limits"] = limit_checks.rules()
     reactions.append(limit_checks.reactions())
-    band_limits = BandLimits(credit, is_bot)
+    band_limits = BandHooks(credit, is_bot)
     dispatcher = Dispatcher(
         api,
         RuleBook.build(ORDER, contributions),

@@ -59,7 +59,7 @@ def bands_limit(config: CreditConfig) -> tuple[bool, bool, bool]:
     )
 
 
-class BandLimits:
+class BandHooks:
     """Synapse's questions about a user's limits, answered by their band.
     The notice bot has none."""
 

@@ -14,8 +14,7 @@ from synapse.config._base import ConfigError
 from synapse_groupreg.config import Language, parse_config
 from synapse_groupreg.config.credit import BandLimits, CreditBand
 from synapse_groupreg.config.rooms import ClassLimits
-from synapse_groupreg.limits.bands import INVITES_LIMITER
-from synapse_groupreg.limits.bands import BandLimits as BandHooks
+from synapse_groupreg.limits.bands import INVITES_LIMITER, BandHooks
 from synapse_groupreg.limits.counting import Window
 from synapse_groupreg.limits.decide import Limiter
 from synapse_groupreg.limits.mentions import mention_count, mentioned
